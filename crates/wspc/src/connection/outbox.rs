@@ -1,0 +1,300 @@
+//! The transmit queue: encoded frames waiting for the transport, handed out as a short
+//! list of slices for one vectored write.
+//!
+//! Headers, small payloads and masked (client) payloads are appended to one contiguous
+//! arena, so a burst of small frames is a single slice; large server payloads stay the
+//! caller's [`Bytes`] and are never copied.
+
+use std::collections::VecDeque;
+use std::io::IoSlice;
+
+use bytes::Bytes;
+
+use crate::frame::{FrameHeader, MAX_HEADER_LEN};
+use crate::mask::mask_into;
+
+/// Payloads up to this size are copied next to their header rather than referenced.
+const COPY_MAX: usize = 1024;
+
+/// An arena grown past this is released once drained, so a burst leaves no big buffer
+/// behind on an idle connection.
+const ARENA_KEEP: usize = 16 * 1024;
+
+#[derive(Debug)]
+enum Seg {
+    /// `n` bytes of the arena.
+    Arena(usize),
+    /// A payload referenced without a copy (already `front_written` bytes in if front).
+    Shared(Bytes),
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Outbox {
+    segs: VecDeque<Seg>,
+    arena: Vec<u8>,
+    /// Bytes at the start of the arena already written.
+    arena_head: usize,
+    /// Bytes of the front `Shared` segment already written.
+    front_written: usize,
+    /// Unwritten bytes in all.
+    queued: usize,
+}
+
+impl Outbox {
+    pub(crate) fn len(&self) -> usize {
+        self.queued
+    }
+
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.queued == 0
+    }
+
+    /// Queues a frame: `header` (its `payload_len` must equal `payload.len()`), then the
+    /// payload, masked here if the header carries a key.
+    pub(crate) fn push_frame(&mut self, header: &FrameHeader, payload: PayloadRef<'_>) {
+        let mut raw = [0u8; MAX_HEADER_LEN];
+        let n = header.encode(&mut raw);
+        self.push_arena(&raw[..n]);
+        let data = payload.as_slice();
+        match header.mask {
+            Some(key) if key != [0; 4] => {
+                let start = self.arena.len();
+                self.arena.resize(start + data.len(), 0);
+                mask_into(&mut self.arena[start..], data, key, 0);
+                self.grow_last_arena(data.len());
+            }
+            _ => match payload {
+                PayloadRef::Shared(bytes) if bytes.len() > COPY_MAX => {
+                    self.queued += bytes.len();
+                    self.segs.push_back(Seg::Shared(bytes.clone()));
+                }
+                _ => self.push_arena(data),
+            },
+        }
+    }
+
+    fn push_arena(&mut self, data: &[u8]) {
+        if data.is_empty() {
+            return;
+        }
+        self.arena.extend_from_slice(data);
+        self.grow_last_arena(data.len());
+    }
+
+    fn grow_last_arena(&mut self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        self.queued += n;
+        match self.segs.back_mut() {
+            Some(Seg::Arena(len)) => *len += n,
+            _ => self.segs.push_back(Seg::Arena(n)),
+        }
+    }
+
+    /// Fills `out` with the queued bytes, in order; returns how many slices were used.
+    pub(crate) fn slices<'a>(&'a self, out: &mut [IoSlice<'a>]) -> usize {
+        let mut used = 0;
+        let mut arena_at = self.arena_head;
+        for (i, seg) in self.segs.iter().enumerate() {
+            if used == out.len() {
+                break;
+            }
+            let slice: &'a [u8] = match seg {
+                Seg::Arena(len) => {
+                    let s = &self.arena[arena_at..arena_at + len];
+                    arena_at += len;
+                    s
+                }
+                Seg::Shared(bytes) if i == 0 => &bytes[self.front_written..],
+                Seg::Shared(bytes) => bytes,
+            };
+            out[used] = IoSlice::new(slice);
+            used += 1;
+        }
+        used
+    }
+
+    /// Drops `n` written bytes from the front (more than queued is clamped).
+    pub(crate) fn advance(&mut self, mut n: usize) {
+        n = n.min(self.queued);
+        self.queued -= n;
+        while n > 0 {
+            let Some(front) = self.segs.front_mut() else {
+                break;
+            };
+            match front {
+                Seg::Arena(len) => {
+                    let take = n.min(*len);
+                    *len -= take;
+                    self.arena_head += take;
+                    n -= take;
+                    if *len == 0 {
+                        self.segs.pop_front();
+                    }
+                }
+                Seg::Shared(bytes) => {
+                    let left = bytes.len() - self.front_written;
+                    if n >= left {
+                        n -= left;
+                        self.front_written = 0;
+                        self.segs.pop_front();
+                    } else {
+                        self.front_written += n;
+                        n = 0;
+                    }
+                }
+            }
+        }
+        self.compact();
+    }
+
+    /// Drops everything queued (the transport is being abandoned).
+    pub(crate) fn clear(&mut self) {
+        self.segs.clear();
+        self.queued = 0;
+        self.front_written = 0;
+        self.arena_head = 0;
+        self.arena.clear();
+        self.compact();
+    }
+
+    fn compact(&mut self) {
+        if self.arena_head == self.arena.len() {
+            self.arena_head = 0;
+            if self.arena.capacity() > ARENA_KEEP {
+                self.arena = Vec::new();
+            } else {
+                self.arena.clear();
+            }
+            if self.segs.is_empty() && self.segs.capacity() > 64 {
+                self.segs = VecDeque::new();
+            }
+        }
+    }
+}
+
+/// A payload to queue: borrowed (always copied) or shared (referenced when large).
+pub(crate) enum PayloadRef<'a> {
+    Slice(&'a [u8]),
+    Shared(&'a Bytes),
+}
+
+impl PayloadRef<'_> {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            PayloadRef::Slice(s) => s,
+            PayloadRef::Shared(b) => b,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::OpCode;
+
+    fn header(len: usize, mask: Option<[u8; 4]>) -> FrameHeader {
+        FrameHeader {
+            fin: true,
+            rsv: 0,
+            opcode: OpCode::Binary,
+            mask,
+            payload_len: len as u64,
+        }
+    }
+
+    fn drain(outbox: &mut Outbox, step: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut guard = 0;
+        while !outbox.is_empty() {
+            guard += 1;
+            assert!(guard < 1_000_000);
+            let mut slices = [IoSlice::new(&[]); 4];
+            let n = outbox.slices(&mut slices);
+            let mut budget = step;
+            let mut written = 0;
+            for s in &slices[..n] {
+                let take = budget.min(s.len());
+                out.extend_from_slice(&s[..take]);
+                written += take;
+                budget -= take;
+                if budget == 0 {
+                    break;
+                }
+            }
+            outbox.advance(written);
+        }
+        out
+    }
+
+    #[test]
+    fn small_frames_share_one_slice() {
+        let mut outbox = Outbox::default();
+        for _ in 0..16 {
+            outbox.push_frame(&header(20, None), PayloadRef::Slice(&[7; 20]));
+        }
+        let mut slices = [IoSlice::new(&[]); 8];
+        assert_eq!(outbox.slices(&mut slices), 1);
+        assert_eq!(slices[0].len(), 16 * 22);
+    }
+
+    #[test]
+    fn large_payloads_are_referenced_not_copied() {
+        let mut outbox = Outbox::default();
+        let big = Bytes::from(vec![1u8; 100_000]);
+        outbox.push_frame(&header(big.len(), None), PayloadRef::Shared(&big));
+        let mut slices = [IoSlice::new(&[]); 8];
+        assert_eq!(outbox.slices(&mut slices), 2);
+        assert_eq!(slices[1].as_ptr(), big.as_ptr());
+        assert_eq!(outbox.len(), 10 + 100_000);
+    }
+
+    #[test]
+    fn partial_writes_preserve_order() {
+        let mut expected = Vec::new();
+        let mut outbox = Outbox::default();
+        for i in 0..10usize {
+            let payload = Bytes::from(vec![i as u8; i * 700]);
+            let h = header(payload.len(), None);
+            let mut raw = [0u8; MAX_HEADER_LEN];
+            let n = h.encode(&mut raw);
+            expected.extend_from_slice(&raw[..n]);
+            expected.extend_from_slice(&payload);
+            outbox.push_frame(&h, PayloadRef::Shared(&payload));
+        }
+        for step in [1, 7, 1000, usize::MAX] {
+            let mut copy = Outbox::default();
+            std::mem::swap(&mut copy, &mut outbox);
+            let got = drain(&mut copy, step);
+            assert_eq!(got, expected, "step {step}");
+            // Rebuild for the next step.
+            outbox = Outbox::default();
+            let mut at = 0;
+            while at < expected.len() {
+                let (h, n) = FrameHeader::parse(&expected[at..]).unwrap().unwrap();
+                let p = Bytes::copy_from_slice(&expected[at + n..at + n + h.payload_len as usize]);
+                outbox.push_frame(&h, PayloadRef::Shared(&p));
+                at += n + h.payload_len as usize;
+            }
+        }
+    }
+
+    #[test]
+    fn masks_client_payloads_into_the_arena() {
+        let mut outbox = Outbox::default();
+        outbox.push_frame(
+            &header(5, Some([0x37, 0xfa, 0x21, 0x3d])),
+            PayloadRef::Slice(b"Hello"),
+        );
+        let wire = drain(&mut outbox, usize::MAX);
+        assert_eq!(
+            wire,
+            [
+                0x82, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58
+            ]
+        );
+        assert!(outbox.is_empty() && outbox.arena.capacity() <= ARENA_KEEP);
+    }
+}

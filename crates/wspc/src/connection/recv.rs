@@ -1,0 +1,547 @@
+//! The receive side: bytes become frames, frames become messages (or streamed pieces),
+//! control frames are answered, and every rule of RFC 6455 §5 is checked where the bytes
+//! arrive.
+//!
+//! Payloads are unmasked in place in the receive buffer as soon as they arrive, and text
+//! is validated right then (fail-fast UTF-8, even in the middle of a frame). A message of
+//! one frame leaves as a slice of the receive buffer, without a copy; the fragments of a
+//! fragmented message are gathered into one buffer.
+
+use bytes::{Buf, Bytes, BytesMut};
+
+use crate::close::CloseFrame;
+use crate::config::Delivery;
+use crate::error::{Error, ProtocolError};
+use crate::extension::ExtensionError;
+use crate::frame::{FrameHeader, OpCode};
+use crate::mask::apply_mask;
+use crate::message::{Chunk, Event, Message, MessageKind, Utf8Bytes};
+use crate::utf8::Utf8Validator;
+
+use super::{Connection, Role};
+
+/// Reads are offered at least this much room.
+const MIN_READ: usize = 4096;
+/// … and at most this much, however large the frame being received.
+const MAX_READ: usize = 1 << 20;
+
+#[derive(Debug, Default)]
+pub(crate) struct Receiver {
+    /// Received bytes not yet taken out: the current frame's payload (its first `ready`
+    /// bytes unmasked and checked), then whatever follows.
+    pub(crate) buf: BytesMut,
+    frame: Option<InFrame>,
+    msg: Option<InMessage>,
+    /// The transport's read side ended.
+    pub(crate) eof: bool,
+    /// Input is ignored from now on (the peer's Close arrived, or the connection failed).
+    stopped: bool,
+}
+
+#[derive(Debug)]
+struct InFrame {
+    opcode: OpCode,
+    fin: bool,
+    mask: Option<[u8; 4]>,
+    /// Payload bytes of this frame not yet taken out of the buffer.
+    remaining: u64,
+    /// How many of those, at the front of the buffer, are unmasked and checked.
+    ready: usize,
+    /// Payload bytes unmasked so far, modulo 4 (the key's phase).
+    phase: usize,
+}
+
+#[derive(Debug)]
+struct InMessage {
+    kind: MessageKind,
+    frames: u32,
+    /// Bytes of the message so far (decoded bytes when an extension decodes it).
+    size: u64,
+    utf8: Utf8Validator,
+    /// Messages: the fragments gathered so far. With an extension: decoded bytes not yet
+    /// handed out.
+    data: BytesMut,
+    /// The negotiated extension decodes this message.
+    decoded: bool,
+    /// Streaming: a piece of this message was already handed out.
+    chunked: bool,
+    /// The last frame was decoded; the extension still has to flush.
+    finishing: bool,
+}
+
+/// What one step of processing the current frame led to.
+enum Step {
+    NeedMore,
+    Continue,
+    Event(Event),
+}
+
+impl Receiver {
+    pub(crate) fn accepting_input(&self) -> bool {
+        !self.stopped
+    }
+
+    /// Ignore all further input and free the buffers.
+    pub(crate) fn stop(&mut self) {
+        self.stopped = true;
+        self.buf = BytesMut::new();
+        self.frame = None;
+        self.msg = None;
+    }
+
+    pub(crate) fn read_hint(&self) -> usize {
+        let missing = match &self.frame {
+            Some(f) if !f.opcode.is_control() => f.remaining.saturating_sub(self.buf.len() as u64),
+            _ => 0,
+        };
+        usize::try_from(missing)
+            .unwrap_or(MAX_READ)
+            .clamp(MIN_READ, MAX_READ)
+    }
+}
+
+impl Connection {
+    /// Processes buffered input until an event is ready or more input is needed.
+    pub(super) fn process_input(&mut self) -> Option<Event> {
+        loop {
+            if self.recv.stopped {
+                return None;
+            }
+            let step = if self.recv.frame.is_some() {
+                self.step_frame()
+            } else if self.recv.msg.as_ref().is_some_and(|m| m.finishing) {
+                self.step_finish_decode()
+            } else {
+                self.next_header()
+            };
+            match step {
+                Step::NeedMore => return None,
+                Step::Continue => {}
+                Step::Event(event) => return Some(event),
+            }
+        }
+    }
+
+    fn protocol_failure(&mut self, error: ProtocolError) -> Step {
+        Step::Event(self.fail(Error::Protocol(error)))
+    }
+
+    fn extension_failure(&mut self, error: ExtensionError) -> Step {
+        let name = self.ext.as_ref().map_or("extension", |e| e.name());
+        self.protocol_failure(ProtocolError::Extension {
+            name,
+            reason: error.reason,
+            code: error.code,
+        })
+    }
+
+    /// Parses and checks the next frame header.
+    fn next_header(&mut self) -> Step {
+        let (header, len) = match FrameHeader::parse(&self.recv.buf) {
+            Ok(Some(parsed)) => parsed,
+            Ok(None) => return Step::NeedMore,
+            Err(e) => return self.protocol_failure(e),
+        };
+        if let Err(e) = self.check_header(&header) {
+            return self.protocol_failure(e);
+        }
+        self.recv.buf.advance(len);
+        self.note_activity();
+        if !header.opcode.is_control() {
+            if let Err(step) = self.start_data_frame(&header) {
+                return step;
+            }
+        }
+        self.recv.frame = Some(InFrame {
+            opcode: header.opcode,
+            fin: header.fin,
+            mask: header.mask,
+            remaining: header.payload_len,
+            ready: 0,
+            phase: 0,
+        });
+        Step::Continue
+    }
+
+    /// RFC 6455 §5.1–§5.5 and the configured limits, checked on the header alone.
+    fn check_header(&self, h: &FrameHeader) -> Result<(), ProtocolError> {
+        if h.rsv != 0 {
+            let claimed = match (&self.ext, h.opcode) {
+                (Some(ext), OpCode::Text | OpCode::Binary) => ext.rsv_bits(),
+                _ => 0,
+            };
+            if h.rsv & !claimed != 0 {
+                return Err(ProtocolError::ReservedBits(h.rsv));
+            }
+        }
+        match self.role {
+            Role::Server if h.mask.is_none() && !self.config.accept_unmasked_frames => {
+                return Err(ProtocolError::UnmaskedFrame);
+            }
+            Role::Client if h.mask.is_some() => return Err(ProtocolError::MaskedFrame),
+            _ => {}
+        }
+        if h.opcode.is_control() {
+            if !h.fin {
+                return Err(ProtocolError::FragmentedControlFrame);
+            }
+            if h.payload_len > crate::frame::MAX_CONTROL_PAYLOAD as u64 {
+                return Err(ProtocolError::ControlFrameTooLong(h.payload_len));
+            }
+            return Ok(());
+        }
+        let limits = &self.config.limits;
+        match (h.opcode, &self.recv.msg) {
+            (OpCode::Continuation, None) => return Err(ProtocolError::UnexpectedContinuation),
+            (OpCode::Text | OpCode::Binary, Some(_)) => {
+                return Err(ProtocolError::ExpectedContinuation);
+            }
+            (OpCode::Continuation, Some(msg)) if msg.frames >= limits.max_fragments => {
+                return Err(ProtocolError::TooManyFragments {
+                    max: limits.max_fragments,
+                });
+            }
+            _ => {}
+        }
+        if h.payload_len > limits.max_frame_size {
+            return Err(ProtocolError::FrameTooLarge {
+                len: h.payload_len,
+                max: limits.max_frame_size,
+            });
+        }
+        let (size, decoded) = self
+            .recv
+            .msg
+            .as_ref()
+            .map_or((0, false), |m| (m.size, m.decoded));
+        if !decoded && size.saturating_add(h.payload_len) > limits.max_message_size {
+            return Err(ProtocolError::MessageTooLarge {
+                max: limits.max_message_size,
+            });
+        }
+        Ok(())
+    }
+
+    /// Opens the message on its first frame, counts fragments.
+    fn start_data_frame(&mut self, h: &FrameHeader) -> Result<(), Step> {
+        if let Some(msg) = self.recv.msg.as_mut() {
+            msg.frames += 1;
+            if !msg.decoded {
+                msg.size += h.payload_len;
+            }
+            return Ok(());
+        }
+        let kind = if h.opcode == OpCode::Text {
+            MessageKind::Text
+        } else {
+            MessageKind::Binary
+        };
+        let decoded = h.rsv != 0;
+        if decoded {
+            let begun = match self.ext.as_mut() {
+                Some(ext) => ext.begin_decode(h.rsv),
+                None => Ok(()),
+            };
+            if let Err(e) = begun {
+                return Err(self.extension_failure(e));
+            }
+        }
+        self.recv.msg = Some(InMessage {
+            kind,
+            frames: 1,
+            size: if decoded { 0 } else { h.payload_len },
+            utf8: Utf8Validator::new(),
+            data: BytesMut::new(),
+            decoded,
+            chunked: false,
+            finishing: false,
+        });
+        Ok(())
+    }
+
+    /// Unmasks (and for plain text, validates) newly arrived payload bytes, then acts on
+    /// the frame.
+    fn step_frame(&mut self) -> Step {
+        let validate = self.validates_text();
+        let recv = &mut self.recv;
+        let Some(frame) = recv.frame.as_mut() else {
+            return Step::Continue;
+        };
+        // The caller may only append to the buffer; if it shrank it anyway, do not panic.
+        frame.ready = frame.ready.min(recv.buf.len());
+        let present = recv
+            .buf
+            .len()
+            .min(usize::try_from(frame.remaining).unwrap_or(usize::MAX));
+        if present > frame.ready {
+            let fresh = &mut recv.buf[frame.ready..present];
+            if let Some(key) = frame.mask {
+                apply_mask(fresh, key, frame.phase);
+            }
+            frame.phase = (frame.phase + fresh.len()) & 3;
+            if !frame.opcode.is_control()
+                && let Some(msg) = recv.msg.as_mut()
+                && msg.kind == MessageKind::Text
+                && !msg.decoded
+                && validate
+                && msg.utf8.feed(fresh).is_err()
+            {
+                return self.protocol_failure(ProtocolError::InvalidUtf8);
+            }
+            frame.ready = present;
+        }
+        if frame.opcode.is_control() {
+            if (frame.ready as u64) < frame.remaining {
+                return Step::NeedMore;
+            }
+            let opcode = frame.opcode;
+            let payload = recv.buf.split_to(frame.ready).freeze();
+            recv.frame = None;
+            return self.on_control_frame(opcode, payload);
+        }
+        let decoded = recv.msg.as_ref().is_some_and(|m| m.decoded);
+        match (decoded, self.config.delivery) {
+            (false, Delivery::Messages) => self.step_whole(),
+            (false, Delivery::Chunks { max_chunk }) => self.step_chunk(max_chunk.max(1)),
+            (true, delivery) => self.step_decode(delivery),
+        }
+    }
+
+    fn validates_text(&self) -> bool {
+        self.config.validate_utf8 || self.config.delivery == Delivery::Messages
+    }
+
+    /// Whole-message delivery of a plain frame: wait for all of it.
+    fn step_whole(&mut self) -> Step {
+        let recv = &mut self.recv;
+        let (Some(frame), Some(msg)) = (recv.frame.as_ref(), recv.msg.as_mut()) else {
+            return Step::Continue;
+        };
+        if (frame.ready as u64) < frame.remaining {
+            return Step::NeedMore;
+        }
+        let fin = frame.fin;
+        let payload = recv.buf.split_to(frame.ready);
+        recv.frame = None;
+        if !fin {
+            msg.data.extend_from_slice(&payload);
+            return Step::Continue;
+        }
+        if msg.kind == MessageKind::Text && msg.utf8.finish().is_err() {
+            return self.protocol_failure(ProtocolError::InvalidUtf8);
+        }
+        let data = if msg.data.is_empty() {
+            payload.freeze()
+        } else {
+            msg.data.extend_from_slice(&payload);
+            std::mem::take(&mut msg.data).freeze()
+        };
+        let kind = msg.kind;
+        recv.msg = None;
+        Step::Event(Event::Message(make_message(kind, data)))
+    }
+
+    /// Streaming delivery of a plain frame: hand out what has arrived.
+    fn step_chunk(&mut self, max_chunk: usize) -> Step {
+        let validate = self.validates_text();
+        let recv = &mut self.recv;
+        let (Some(frame), Some(msg)) = (recv.frame.as_mut(), recv.msg.as_mut()) else {
+            return Step::Continue;
+        };
+        let take = frame.ready.min(max_chunk);
+        let frame_done = take as u64 == frame.remaining;
+        if take == 0 && !frame_done {
+            return Step::NeedMore;
+        }
+        let fin = frame_done && frame.fin;
+        let data = recv.buf.split_to(take).freeze();
+        frame.remaining -= take as u64;
+        frame.ready -= take;
+        if frame_done {
+            recv.frame = None;
+        }
+        if take == 0 && !fin {
+            return Step::Continue; // an empty fragment: nothing to hand out
+        }
+        if fin && msg.kind == MessageKind::Text && validate && msg.utf8.finish().is_err() {
+            return self.protocol_failure(ProtocolError::InvalidUtf8);
+        }
+        let chunk = Chunk {
+            kind: msg.kind,
+            data,
+            first: !msg.chunked,
+            fin,
+        };
+        msg.chunked = true;
+        if fin {
+            recv.msg = None;
+        }
+        Step::Event(Event::Chunk(chunk))
+    }
+
+    /// A frame of a message the extension decodes: feed what arrived through it.
+    fn step_decode(&mut self, delivery: Delivery) -> Step {
+        let limit = self.config.limits.max_message_size;
+        let validate = self.validates_text();
+        let recv = &mut self.recv;
+        let (Some(frame), Some(msg), Some(ext)) =
+            (recv.frame.as_mut(), recv.msg.as_mut(), self.ext.as_mut())
+        else {
+            return Step::Continue;
+        };
+        let max_out = match delivery {
+            Delivery::Messages => room(limit, msg.size),
+            Delivery::Chunks { max_chunk } => max_chunk.max(1).saturating_sub(msg.data.len()),
+        };
+        let before = msg.data.len();
+        let consumed = if frame.ready > 0 && max_out > 0 {
+            match ext.decode(&recv.buf[..frame.ready], &mut msg.data, max_out) {
+                Ok(n) => n.min(frame.ready),
+                Err(e) => return self.extension_failure(e),
+            }
+        } else {
+            0
+        };
+        let produced = msg.data.len() - before;
+        msg.size += produced as u64;
+        if msg.size > limit {
+            return self.protocol_failure(ProtocolError::MessageTooLarge { max: limit });
+        }
+        if msg.kind == MessageKind::Text && validate && msg.utf8.feed(&msg.data[before..]).is_err()
+        {
+            return self.protocol_failure(ProtocolError::InvalidUtf8);
+        }
+        recv.buf.advance(consumed);
+        frame.ready -= consumed;
+        frame.remaining -= consumed as u64;
+        let frame_done = frame.remaining == 0;
+        let input_exhausted = frame.ready == 0;
+        if frame_done {
+            msg.finishing = frame.fin;
+            recv.frame = None;
+        }
+        let stalled = consumed == 0 && produced == 0 && !input_exhausted;
+        if let Delivery::Chunks { max_chunk } = delivery {
+            let full = msg.data.len() >= max_chunk.max(1);
+            if full || (input_exhausted && !msg.data.is_empty() && !msg.finishing) {
+                return Step::Event(Event::Chunk(take_chunk(msg, false)));
+            }
+        }
+        if stalled {
+            if delivery == Delivery::Messages {
+                return self.protocol_failure(ProtocolError::MessageTooLarge { max: limit });
+            }
+            return self.extension_failure(ExtensionError {
+                reason: "decoder made no progress".into(),
+                code: crate::close::CloseCode::SERVER_ERROR,
+            });
+        }
+        if frame_done || !input_exhausted {
+            Step::Continue
+        } else {
+            Step::NeedMore
+        }
+    }
+
+    /// The last frame of a decoded message is in: let the extension flush, then hand out
+    /// the message (or its last piece).
+    fn step_finish_decode(&mut self) -> Step {
+        let limit = self.config.limits.max_message_size;
+        let delivery = self.config.delivery;
+        let validate = self.validates_text();
+        let recv = &mut self.recv;
+        let (Some(msg), Some(ext)) = (recv.msg.as_mut(), self.ext.as_mut()) else {
+            return Step::Continue;
+        };
+        let max_out = match delivery {
+            Delivery::Messages => room(limit, msg.size),
+            Delivery::Chunks { max_chunk } => max_chunk.max(1).saturating_sub(msg.data.len()),
+        };
+        let before = msg.data.len();
+        let done = match ext.finish_decode(&mut msg.data, max_out) {
+            Ok(done) => done,
+            Err(e) => return self.extension_failure(e),
+        };
+        let produced = msg.data.len() - before;
+        msg.size += produced as u64;
+        if msg.size > limit || (!done && delivery == Delivery::Messages) {
+            return self.protocol_failure(ProtocolError::MessageTooLarge { max: limit });
+        }
+        if msg.kind == MessageKind::Text && validate {
+            let fresh = &msg.data[before..];
+            let checked = if done {
+                msg.utf8.feed_final(fresh)
+            } else {
+                msg.utf8.feed(fresh)
+            };
+            if checked.is_err() {
+                return self.protocol_failure(ProtocolError::InvalidUtf8);
+            }
+        }
+        if !done {
+            if produced == 0 && max_out > 0 {
+                return self.extension_failure(ExtensionError {
+                    reason: "decoder made no progress".into(),
+                    code: crate::close::CloseCode::SERVER_ERROR,
+                });
+            }
+            return Step::Event(Event::Chunk(take_chunk(msg, false)));
+        }
+        let event = match delivery {
+            Delivery::Messages => Event::Message(make_message(
+                msg.kind,
+                std::mem::take(&mut msg.data).freeze(),
+            )),
+            Delivery::Chunks { .. } => Event::Chunk(take_chunk(msg, true)),
+        };
+        recv.msg = None;
+        Step::Event(event)
+    }
+
+    fn on_control_frame(&mut self, opcode: OpCode, payload: Bytes) -> Step {
+        match opcode {
+            OpCode::Ping => {
+                if self.config.auto_pong {
+                    self.queue_auto_pong(payload.clone());
+                }
+                if self.config.deliver_pings {
+                    Step::Event(Event::Ping(payload))
+                } else {
+                    Step::Continue
+                }
+            }
+            OpCode::Pong => {
+                self.note_pong();
+                Step::Event(Event::Pong(payload))
+            }
+            _ => match CloseFrame::parse(payload) {
+                Ok(frame) => Step::Event(self.on_close_frame(frame)),
+                Err(e) => self.protocol_failure(e),
+            },
+        }
+    }
+}
+
+/// How many more bytes a message may grow by, plus one: producing that last byte is what
+/// proves the limit exceeded.
+fn room(limit: u64, size: u64) -> usize {
+    usize::try_from(limit.saturating_sub(size).saturating_add(1)).unwrap_or(usize::MAX)
+}
+
+fn take_chunk(msg: &mut InMessage, fin: bool) -> Chunk {
+    let chunk = Chunk {
+        kind: msg.kind,
+        data: msg.data.split().freeze(),
+        first: !msg.chunked,
+        fin,
+    };
+    msg.chunked = true;
+    chunk
+}
+
+fn make_message(kind: MessageKind, data: Bytes) -> Message {
+    match kind {
+        MessageKind::Text => Message::Text(Utf8Bytes::from_validated(data)),
+        MessageKind::Binary => Message::Binary(data),
+    }
+}

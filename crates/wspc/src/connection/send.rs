@@ -1,0 +1,204 @@
+//! The send side: whole messages, fragments, Pings, Pongs and Close frames become frames
+//! in the transmit queue (masked by a client with a fresh key per frame).
+
+use bytes::{Bytes, BytesMut};
+use rand::Rng;
+
+use crate::close::CloseFrame;
+use crate::error::SendError;
+use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, OpCode};
+use crate::message::{Message, MessageKind};
+use crate::utf8::Utf8Validator;
+
+use super::outbox::PayloadRef;
+use super::{CloseState, Connection, Role};
+
+#[derive(Debug, Default)]
+pub(crate) struct SendState {
+    /// The fragmented message being sent, if any.
+    open: Option<OpenMessage>,
+    /// The latest Pong owed while the write buffer was over its limit.
+    deferred_pong: Option<Bytes>,
+}
+
+#[derive(Debug)]
+struct OpenMessage {
+    kind: MessageKind,
+    /// The first frame's RSV bits, if the extension transforms this message.
+    rsv: Option<u8>,
+    /// Whether the first frame was queued.
+    started: bool,
+    utf8: Utf8Validator,
+}
+
+impl Connection {
+    /// Queues a whole message as one frame (transformed by the negotiated extension if it
+    /// chooses to). Fails once our Close was sent, or while a fragmented message is open.
+    pub fn send(&mut self, message: impl Into<Message>) -> Result<(), SendError> {
+        self.check_data_allowed()?;
+        if self.send.open.is_some() {
+            return Err(SendError::MessageInProgress);
+        }
+        let message = message.into();
+        let kind = message.kind();
+        let payload = message.into_bytes();
+        let opcode = opcode_for(kind);
+        match self
+            .ext
+            .as_mut()
+            .and_then(|e| e.begin_encode(kind, Some(payload.len())))
+        {
+            Some(rsv) => {
+                let encoded = self.encode_with_extension(&payload, true)?;
+                self.queue_frame(opcode, true, rsv, PayloadRef::Shared(&encoded));
+            }
+            None => self.queue_frame(opcode, true, 0, PayloadRef::Shared(&payload)),
+        }
+        Ok(())
+    }
+
+    /// Queues one fragment of a message: the first fragment opens a message of `kind`,
+    /// later ones must have the same kind, and `fin` ends it. Text fragments may split a
+    /// UTF-8 sequence, but together they must be valid UTF-8 (checked as they come; a
+    /// refused fragment changes nothing). Pings, Pongs and Close may be sent between
+    /// fragments; whole messages may not.
+    pub fn send_fragment(
+        &mut self,
+        kind: MessageKind,
+        data: impl Into<Bytes>,
+        fin: bool,
+    ) -> Result<(), SendError> {
+        self.check_data_allowed()?;
+        let data = data.into();
+        let mut utf8 = match &self.send.open {
+            Some(open) if open.kind != kind => return Err(SendError::KindMismatch),
+            Some(open) => open.utf8.clone(),
+            None => Utf8Validator::new(),
+        };
+        if kind == MessageKind::Text {
+            let checked = if fin {
+                utf8.feed_final(&data)
+            } else {
+                utf8.feed(&data)
+            };
+            checked.map_err(|_| SendError::InvalidUtf8)?;
+        }
+        let ext = &mut self.ext;
+        let open = self.send.open.get_or_insert_with(|| OpenMessage {
+            kind,
+            rsv: ext.as_mut().and_then(|e| e.begin_encode(kind, None)),
+            started: false,
+            utf8: Utf8Validator::new(),
+        });
+        open.utf8 = utf8;
+        let (opcode, rsv) = if open.started {
+            (OpCode::Continuation, 0)
+        } else {
+            (opcode_for(kind), open.rsv.unwrap_or(0))
+        };
+        let encoded = open.rsv.is_some();
+        open.started = true;
+        if fin {
+            self.send.open = None;
+        }
+        if encoded {
+            let out = self.encode_with_extension(&data, fin)?;
+            self.queue_frame(opcode, fin, rsv, PayloadRef::Shared(&out));
+        } else {
+            self.queue_frame(opcode, fin, rsv, PayloadRef::Shared(&data));
+        }
+        Ok(())
+    }
+
+    /// Queues a Ping (payload at most 125 bytes).
+    pub fn ping(&mut self, payload: impl Into<Bytes>) -> Result<(), SendError> {
+        self.send_control(OpCode::Ping, payload.into())
+    }
+
+    /// Queues a Pong (payload at most 125 bytes): an answer, or an unsolicited heartbeat
+    /// (as the Windows component's `UNSOLICITED_PONG`).
+    pub fn pong(&mut self, payload: impl Into<Bytes>) -> Result<(), SendError> {
+        self.send_control(OpCode::Pong, payload.into())
+    }
+
+    fn send_control(&mut self, opcode: OpCode, payload: Bytes) -> Result<(), SendError> {
+        if payload.len() > MAX_CONTROL_PAYLOAD {
+            return Err(SendError::ControlPayloadTooLong(payload.len()));
+        }
+        if matches!(self.close.state, CloseState::Closed | CloseState::Failed) {
+            return Err(SendError::Closed);
+        }
+        self.queue_frame(opcode, true, 0, PayloadRef::Slice(&payload));
+        Ok(())
+    }
+
+    /// Answers a received Ping. Over the write-buffer limit only the latest answer is
+    /// kept (RFC 6455 §5.5.3 allows answering just the most recent Ping).
+    pub(super) fn queue_auto_pong(&mut self, payload: Bytes) {
+        if self.outbox.len() > self.config.limits.max_write_buffer {
+            self.send.deferred_pong = Some(payload);
+        } else {
+            self.queue_frame(OpCode::Pong, true, 0, PayloadRef::Slice(&payload));
+        }
+    }
+
+    /// Queues what was held back: a Pong deferred by the write-buffer limit, and the
+    /// automatic Close reply.
+    pub(super) fn flush_deferred(&mut self) {
+        if self.outbox.len() <= self.config.limits.max_write_buffer
+            && let Some(pong) = self.send.deferred_pong.take()
+        {
+            self.queue_frame(OpCode::Pong, true, 0, PayloadRef::Slice(&pong));
+        }
+        self.flush_pending_close();
+    }
+
+    pub(super) fn queue_close_frame(&mut self, frame: &CloseFrame) {
+        let payload = frame.encode();
+        self.queue_frame(OpCode::Close, true, 0, PayloadRef::Slice(&payload));
+    }
+
+    fn check_data_allowed(&self) -> Result<(), SendError> {
+        match self.close.state {
+            CloseState::Open | CloseState::CloseReceived => Ok(()),
+            _ => Err(SendError::Closed),
+        }
+    }
+
+    fn encode_with_extension(&mut self, payload: &[u8], fin: bool) -> Result<Bytes, SendError> {
+        let Some(ext) = self.ext.as_mut() else {
+            return Ok(Bytes::copy_from_slice(payload));
+        };
+        let mut out = BytesMut::with_capacity(payload.len() / 2 + 16);
+        ext.encode(payload, fin, &mut out)
+            .map_err(|e| SendError::Extension(e.reason))?;
+        Ok(out.freeze())
+    }
+
+    fn queue_frame(&mut self, opcode: OpCode, fin: bool, rsv: u8, payload: PayloadRef<'_>) {
+        let mask = match self.role {
+            Role::Server => None,
+            Role::Client if self.config.zero_mask_key => Some([0; 4]),
+            Role::Client => Some(rand::rng().next_u32().to_ne_bytes()),
+        };
+        let len = match &payload {
+            PayloadRef::Slice(s) => s.len(),
+            PayloadRef::Shared(b) => b.len(),
+        };
+        let header = FrameHeader {
+            fin,
+            rsv,
+            opcode,
+            mask,
+            payload_len: len as u64,
+        };
+        self.outbox.push_frame(&header, payload);
+    }
+}
+
+fn opcode_for(kind: MessageKind) -> OpCode {
+    match kind {
+        MessageKind::Text => OpCode::Text,
+        MessageKind::Binary => OpCode::Binary,
+    }
+}

@@ -1,0 +1,112 @@
+//! Timers driven by the time the caller passes in: the keepalive Ping, its Pong timeout,
+//! and the close timeout. The engine never reads a clock.
+
+use std::time::Instant;
+
+use bytes::Bytes;
+
+use crate::config::Keepalive;
+use crate::error::Error;
+
+use super::{CloseState, Connection};
+
+#[derive(Debug)]
+pub(crate) struct Timers {
+    /// The last time the caller gave; `None` until the first `handle_timeout`.
+    now: Option<Instant>,
+    keepalive: Option<Keepalive>,
+    next_ping: Option<Instant>,
+    pong_deadline: Option<Instant>,
+    close_deadline: Option<Instant>,
+    /// The close timer was armed before any time was known: it starts at the next one.
+    close_deferred: bool,
+    pings_sent: u32,
+}
+
+impl Timers {
+    pub(crate) fn new(keepalive: Option<Keepalive>) -> Timers {
+        Timers {
+            now: None,
+            keepalive,
+            next_ping: None,
+            pong_deadline: None,
+            close_deadline: None,
+            close_deferred: false,
+            pings_sent: 0,
+        }
+    }
+
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        [self.next_ping, self.pong_deadline, self.close_deadline]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+}
+
+impl Connection {
+    pub(super) fn on_timeout(&mut self, now: Instant) {
+        let t = &mut self.timers;
+        t.now = Some(now);
+        if t.close_deferred {
+            t.close_deferred = false;
+            t.close_deadline = Some(now + self.config.close_timeout);
+        }
+        if let (Some(ka), None, CloseState::Open) = (t.keepalive, t.next_ping, self.close.state) {
+            t.next_ping = Some(now + ka.interval);
+        }
+
+        if self.timers.close_deadline.is_some_and(|d| d <= now) {
+            self.timers.close_deadline = None;
+            if let Some(event) = self.on_close_timeout() {
+                self.pending.get_or_insert(event);
+            }
+        }
+        if self.timers.pong_deadline.is_some_and(|d| d <= now) {
+            self.timers.pong_deadline = None;
+            if self.close.state == CloseState::Open {
+                let event = self.fail(Error::KeepaliveTimeout);
+                self.pending.get_or_insert(event);
+            }
+        }
+        if let (Some(ka), Some(at)) = (self.timers.keepalive, self.timers.next_ping)
+            && at <= now
+            && self.close.state == CloseState::Open
+        {
+            self.timers.next_ping = Some(now + ka.interval);
+            if self.timers.pong_deadline.is_none() {
+                self.timers.pings_sent = self.timers.pings_sent.wrapping_add(1);
+                let payload = Bytes::copy_from_slice(&self.timers.pings_sent.to_be_bytes());
+                if self.ping(payload).is_ok() {
+                    self.timers.pong_deadline = Some(now + ka.timeout);
+                }
+            }
+        }
+    }
+
+    /// Starts the close timer (on leaving the open state); keepalive stops.
+    pub(super) fn arm_close_timer(&mut self) {
+        let t = &mut self.timers;
+        t.next_ping = None;
+        t.pong_deadline = None;
+        match t.now {
+            Some(now) => t.close_deadline = Some(now + self.config.close_timeout),
+            None => t.close_deferred = true,
+        }
+    }
+
+    /// A frame arrived: the peer is alive, so the keepalive Ping can wait.
+    #[inline]
+    pub(super) fn note_activity(&mut self) {
+        if let (Some(ka), Some(now), CloseState::Open) =
+            (self.timers.keepalive, self.timers.now, self.close.state)
+        {
+            self.timers.next_ping = Some(now + ka.interval);
+        }
+    }
+
+    /// A Pong arrived: the keepalive Ping is answered.
+    pub(super) fn note_pong(&mut self) {
+        self.timers.pong_deadline = None;
+    }
+}
