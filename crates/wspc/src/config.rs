@@ -73,6 +73,11 @@ pub struct Config {
     /// `DISABLE_MASKING` property on a client handle). Default `false`: a fresh random key
     /// per frame. Only for peers that are trusted not to be confused by it.
     pub zero_mask_key: bool,
+    /// Keep every outgoing frame a separate entry in the transmit queue, so that a driver
+    /// can take them one at a time with [`Connection::pop_frame`](crate::Connection::pop_frame)
+    /// (the Windows component model accounts for each frame). Default `false`: frames
+    /// are packed for vectored writes.
+    pub framed_transmit: bool,
 }
 
 impl Default for Config {
@@ -88,6 +93,7 @@ impl Default for Config {
             keepalive: None,
             accept_unmasked_frames: false,
             zero_mask_key: false,
+            framed_transmit: false,
         }
     }
 }

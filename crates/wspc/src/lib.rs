@@ -77,7 +77,7 @@ pub mod utf8;
 
 pub use close::{CloseCode, CloseFrame};
 pub use config::{Config, Delivery, Keepalive};
-pub use connection::{CloseState, Connection, Role};
+pub use connection::{CloseState, Connection, OutgoingFrame, Role};
 pub use error::{Error, ProtocolError, SendError};
 pub use extension::Extension;
 pub use handshake::{

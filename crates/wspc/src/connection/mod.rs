@@ -24,6 +24,7 @@ use std::time::Instant;
 use bytes::BytesMut;
 
 pub use closing::CloseState;
+pub use outbox::OutgoingFrame;
 
 use crate::config::Config;
 use crate::extension::Extension;
@@ -119,11 +120,11 @@ impl Connection {
         let timers = Timers::new(config.keepalive);
         Connection {
             role,
-            config,
             ext,
             recv: Receiver::default(),
             send: SendState::default(),
-            outbox: Outbox::default(),
+            outbox: Outbox::new(config.framed_transmit),
+            config,
             close: closing::Closing::default(),
             timers,
             pending: None,
@@ -221,6 +222,15 @@ impl Connection {
         self.outbox.slices(out)
     }
 
+    /// Takes the next whole frame from the transmit queue, if the queue keeps frames apart
+    /// ([`Config::framed_transmit`](crate::Config)) and nothing of that frame was written
+    /// through [`poll_transmit`](Connection::poll_transmit) yet. The frame is then the
+    /// caller's to write.
+    pub fn pop_frame(&mut self) -> Option<OutgoingFrame> {
+        self.flush_deferred();
+        self.outbox.pop_frame()
+    }
+
     /// `n` bytes from [`poll_transmit`](Connection::poll_transmit) were written.
     pub fn advance_transmit(&mut self, n: usize) {
         self.outbox.advance(n);
@@ -228,7 +238,7 @@ impl Connection {
 
     /// Bytes waiting to be written.
     pub fn buffered_amount(&self) -> usize {
-        self.outbox.len() + self.close.pending_reply_len()
+        self.outbox.len() + self.close.pending_reply_len() + self.send.deferred_len()
     }
 
     /// Whether anything waits to be written.

@@ -4,13 +4,17 @@
 //! Headers, small payloads and masked (client) payloads are appended to one contiguous
 //! arena, so a burst of small frames is a single slice; large server payloads stay the
 //! caller's [`Bytes`] and are never copied.
+//!
+//! In framed mode ([`Config::framed_transmit`](crate::Config)) every frame stays a
+//! separate entry, so a driver can take frames one at a time
+//! ([`Connection::pop_frame`](crate::Connection::pop_frame)).
 
 use std::collections::VecDeque;
 use std::io::IoSlice;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
-use crate::frame::{FrameHeader, MAX_HEADER_LEN};
+use crate::frame::{FrameHeader, MAX_HEADER_LEN, OpCode};
 use crate::mask::mask_into;
 
 /// Payloads up to this size are copied next to their header rather than referenced.
@@ -26,10 +30,57 @@ enum Seg {
     Arena(usize),
     /// A payload referenced without a copy (already `front_written` bytes in if front).
     Shared(Bytes),
+    /// A whole frame (framed mode; already `front_written` bytes in if front).
+    Frame(OutgoingFrame),
+}
+
+/// A whole frame from the transmit queue: its encoded header and its payload (already
+/// masked for a client). Taken with [`Connection::pop_frame`](crate::Connection::pop_frame).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutgoingFrame {
+    header: [u8; MAX_HEADER_LEN],
+    header_len: u8,
+    opcode: OpCode,
+    fin: bool,
+    payload: Bytes,
+}
+
+impl OutgoingFrame {
+    /// The encoded frame header (2 to 14 bytes).
+    pub fn header(&self) -> &[u8] {
+        &self.header[..self.header_len as usize]
+    }
+
+    /// The payload as it goes on the wire (masked if the header carries a key).
+    pub fn payload(&self) -> &Bytes {
+        &self.payload
+    }
+
+    /// The frame's opcode.
+    pub fn opcode(&self) -> OpCode {
+        self.opcode
+    }
+
+    /// Whether FIN is set.
+    pub fn fin(&self) -> bool {
+        self.fin
+    }
+
+    /// Header plus payload length.
+    pub fn len(&self) -> usize {
+        self.header_len as usize + self.payload.len()
+    }
+
+    /// Whether the frame is empty (never: a header is at least 2 bytes).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 #[derive(Debug, Default)]
 pub(crate) struct Outbox {
+    /// Keep frames apart (framed mode).
+    framed: bool,
     segs: VecDeque<Seg>,
     arena: Vec<u8>,
     /// Bytes at the start of the arena already written.
@@ -41,6 +92,13 @@ pub(crate) struct Outbox {
 }
 
 impl Outbox {
+    pub(crate) fn new(framed: bool) -> Outbox {
+        Outbox {
+            framed,
+            ..Outbox::default()
+        }
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.queued
     }
@@ -55,6 +113,28 @@ impl Outbox {
     pub(crate) fn push_frame(&mut self, header: &FrameHeader, payload: PayloadRef<'_>) {
         let mut raw = [0u8; MAX_HEADER_LEN];
         let n = header.encode(&mut raw);
+        if self.framed {
+            let payload = match (header.mask, payload) {
+                (Some(key), p) if key != [0; 4] => {
+                    let data = p.as_slice();
+                    let mut masked = BytesMut::zeroed(data.len());
+                    mask_into(&mut masked, data, key, 0);
+                    masked.freeze()
+                }
+                (_, PayloadRef::Shared(b)) => b.clone(),
+                (_, PayloadRef::Slice(s)) => Bytes::copy_from_slice(s),
+            };
+            let frame = OutgoingFrame {
+                header: raw,
+                header_len: n as u8,
+                opcode: header.opcode,
+                fin: header.fin,
+                payload,
+            };
+            self.queued += frame.len();
+            self.segs.push_back(Seg::Frame(frame));
+            return;
+        }
         self.push_arena(&raw[..n]);
         let data = payload.as_slice();
         match header.mask {
@@ -93,25 +173,47 @@ impl Outbox {
         }
     }
 
+    /// Takes the front frame whole (framed mode, nothing of it written yet).
+    pub(crate) fn pop_frame(&mut self) -> Option<OutgoingFrame> {
+        if self.front_written != 0 || !matches!(self.segs.front(), Some(Seg::Frame(_))) {
+            return None;
+        }
+        let Some(Seg::Frame(frame)) = self.segs.pop_front() else {
+            return None;
+        };
+        self.queued -= frame.len();
+        Some(frame)
+    }
+
     /// Fills `out` with the queued bytes, in order; returns how many slices were used.
     pub(crate) fn slices<'a>(&'a self, out: &mut [IoSlice<'a>]) -> usize {
         let mut used = 0;
         let mut arena_at = self.arena_head;
         for (i, seg) in self.segs.iter().enumerate() {
-            if used == out.len() {
-                break;
-            }
-            let slice: &'a [u8] = match seg {
+            let skip = if i == 0 { self.front_written } else { 0 };
+            let pieces: [&'a [u8]; 2] = match seg {
                 Seg::Arena(len) => {
                     let s = &self.arena[arena_at..arena_at + len];
                     arena_at += len;
-                    s
+                    [s, &[]]
                 }
-                Seg::Shared(bytes) if i == 0 => &bytes[self.front_written..],
-                Seg::Shared(bytes) => bytes,
+                Seg::Shared(bytes) => [&bytes[skip..], &[]],
+                Seg::Frame(frame) => {
+                    let header = frame.header();
+                    if skip < header.len() {
+                        [&header[skip..], &frame.payload[..]]
+                    } else {
+                        [&frame.payload[skip - header.len()..], &[]]
+                    }
+                }
             };
-            out[used] = IoSlice::new(slice);
-            used += 1;
+            for piece in pieces.into_iter().filter(|p| !p.is_empty()) {
+                if used == out.len() {
+                    return used;
+                }
+                out[used] = IoSlice::new(piece);
+                used += 1;
+            }
         }
         used
     }
@@ -134,8 +236,13 @@ impl Outbox {
                         self.segs.pop_front();
                     }
                 }
-                Seg::Shared(bytes) => {
-                    let left = bytes.len() - self.front_written;
+                Seg::Shared(_) | Seg::Frame(_) => {
+                    let total = match front {
+                        Seg::Shared(bytes) => bytes.len(),
+                        Seg::Frame(frame) => frame.len(),
+                        Seg::Arena(_) => 0,
+                    };
+                    let left = total - self.front_written;
                     if n >= left {
                         n -= left;
                         self.front_written = 0;
@@ -296,5 +403,31 @@ mod tests {
             ]
         );
         assert!(outbox.is_empty() && outbox.arena.capacity() <= ARENA_KEEP);
+    }
+
+    #[test]
+    fn framed_mode_keeps_frames_apart() {
+        let mut outbox = Outbox {
+            framed: true,
+            ..Outbox::default()
+        };
+        outbox.push_frame(
+            &header(5, Some([0x37, 0xfa, 0x21, 0x3d])),
+            PayloadRef::Slice(b"Hello"),
+        );
+        outbox.push_frame(&header(0, None), PayloadRef::Slice(b""));
+        outbox.push_frame(&header(3, None), PayloadRef::Slice(b"abc"));
+        assert_eq!(outbox.len(), 11 + 2 + 5);
+        let first = outbox.pop_frame().unwrap();
+        assert_eq!(first.header(), [0x82, 0x85, 0x37, 0xfa, 0x21, 0x3d]);
+        assert_eq!(&first.payload()[..], [0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+        assert_eq!(first.opcode(), OpCode::Binary);
+        // Byte-level draining still works in framed mode, and partial writes block pop_frame.
+        let mut slices = [IoSlice::new(&[]); 4];
+        assert_eq!(outbox.slices(&mut slices), 3);
+        outbox.advance(3);
+        assert!(outbox.pop_frame().is_none());
+        assert_eq!(drain(&mut outbox, 2), [0x03, b'a', b'b', b'c']);
+        assert_eq!(outbox.len(), 0);
     }
 }

@@ -147,10 +147,10 @@ impl Connection {
         }
         self.recv.buf.advance(len);
         self.note_activity();
-        if !header.opcode.is_control() {
-            if let Err(step) = self.start_data_frame(&header) {
-                return step;
-            }
+        if !header.opcode.is_control()
+            && let Err(step) = self.start_data_frame(&header)
+        {
+            return step;
         }
         self.recv.frame = Some(InFrame {
             opcode: header.opcode,

@@ -31,6 +31,13 @@ struct OpenMessage {
     utf8: Utf8Validator,
 }
 
+impl SendState {
+    /// Bytes of the deferred Pong (frame header included, unmasked estimate).
+    pub(crate) fn deferred_len(&self) -> usize {
+        self.deferred_pong.as_ref().map_or(0, |p| 2 + p.len())
+    }
+}
+
 impl Connection {
     /// Queues a whole message as one frame (transformed by the negotiated extension if it
     /// chooses to). Fails once our Close was sent, or while a fragmented message is open.

@@ -195,6 +195,9 @@ pub struct ClientHandshake {
     done: bool,
 }
 
+/// The subprotocol and extension a response selected.
+type Negotiated = (Option<String>, Option<Box<dyn Extension>>);
+
 /// A completed client handshake.
 #[derive(Debug)]
 pub struct Established {
@@ -311,10 +314,7 @@ impl ClientHandshake {
         }))
     }
 
-    fn check_response(
-        &self,
-        headers: &HeaderMap,
-    ) -> Result<(Option<String>, Option<Box<dyn Extension>>), HandshakeError> {
+    fn check_response(&self, headers: &HeaderMap) -> Result<Negotiated, HandshakeError> {
         if !header_has_token(headers, UPGRADE, "websocket") {
             return Err(HandshakeError::NotWebSocketUpgrade(
                 "missing Upgrade: websocket",

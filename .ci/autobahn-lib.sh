@@ -1,0 +1,22 @@
+# Helpers for the conformance steps: start a server, wait for its port, always clean up.
+# Usage (sourced): ab_server NAME PORT CMD...   runs autobahn's fuzzingclient against CMD
+#                  ab_client NAME PORT CMD...   runs autobahn's fuzzingserver for CMD
+AUTOBAHN="$WSPC_SHARED/conformance/autobahn"
+# Groups 1-10 (RFC 6455). 12.*/13.* (permessage-deflate) join when deflate lands.
+AB_CASES="${AB_CASES:-1.*,2.*,3.*,4.*,5.*,6.*,7.*,8.*,9.*,10.*}"
+AB_REPORTS="${AB_REPORTS:-autobahn-reports}"
+
+ab_server() {
+  local name=$1 port=$2; shift 2
+  "$@" >"/tmp/ab-$name.log" 2>&1 &
+  local pid=$!
+  trap "kill $pid 2>/dev/null || true" RETURN
+  "$AUTOBAHN" server "ws://127.0.0.1:$port" --cases "$AB_CASES" --agent "$name" \
+    --out "$AB_REPORTS/server-$name" --wait 30 --timeout 1200
+}
+
+ab_client() {
+  local name=$1 port=$2; shift 2
+  "$AUTOBAHN" client --port "$port" --cases "$AB_CASES" --agent "$name" \
+    --out "$AB_REPORTS/client-$name" --timeout 1200 -- env AUTOBAHN_AGENT="$name" "$@"
+}
