@@ -217,6 +217,26 @@ impl Connection {
     /// Fills `out` with slices of the bytes waiting to be written, in order, and returns
     /// how many it used. Write them (ideally with one vectored write), then report how
     /// many bytes went out with [`advance_transmit`](Connection::advance_transmit).
+    ///
+    /// The slices borrow the connection, so declare the array where you write:
+    ///
+    /// ```
+    /// # use std::io::{IoSlice, Write};
+    /// # let mut conn = wspc::Connection::new(wspc::Role::Server, wspc::Config::default());
+    /// # conn.send(wspc::Message::text("hi")).unwrap();
+    /// # let mut socket = Vec::new();
+    /// loop {
+    ///     let mut slices = [IoSlice::new(&[]); 32];
+    ///     let n = conn.poll_transmit(&mut slices);
+    ///     if n == 0 {
+    ///         break;
+    ///     }
+    ///     let written = socket.write_vectored(&slices[..n])?;
+    ///     conn.advance_transmit(written);
+    /// }
+    /// # assert_eq!(socket, b"\x81\x02hi");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn poll_transmit<'a>(&'a mut self, out: &mut [IoSlice<'a>]) -> usize {
         self.flush_deferred();
         self.outbox.slices(out)
