@@ -88,3 +88,8 @@ pub use message::{Chunk, Event, InvalidUtf8, Message, MessageKind, Utf8Bytes};
 
 /// Re-exported so callers can name payload types without depending on `bytes` directly.
 pub use bytes;
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
