@@ -24,6 +24,7 @@
 #include <windows.h>
 #else /* !_WIN32 */
 
+#include <stddef.h> /* NULL, as <windows.h> provides it */
 #include <stdint.h>
 
 #ifndef WINAPI
