@@ -452,3 +452,93 @@ fn c_echo_server_example_against_an_engine_client() {
         );
     }
 }
+
+fn pkg_config(pc_dir: &Path, args: &[&str]) -> Vec<String> {
+    let out = Command::new("pkg-config")
+        .env("PKG_CONFIG_PATH", pc_dir)
+        .args(args)
+        .arg("websocket")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "pkg-config {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn install_script_and_pkg_config_file_link_programs() {
+    if Command::new("pkg-config")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "pkg-config is required in CI"
+        );
+        eprintln!("pkg-config not installed: skipping");
+        return;
+    }
+    let b = Build::new("pkg_config");
+    let prefix = b.out_dir.join("prefix");
+    let _ = std::fs::remove_dir_all(&prefix);
+    let out = Command::new("bash")
+        .arg(b.crate_dir.join("install.sh"))
+        .arg("--prefix")
+        .arg(&prefix)
+        .arg("--from")
+        .arg(&b.lib_dir)
+        .output()
+        .unwrap();
+    check(&out, "install.sh");
+    let pc_dir = prefix.join("lib/pkgconfig");
+    let libdir = prefix.join("lib");
+    assert!(prefix.join("include/websocket.h").exists());
+    let source = b.crate_dir.join("tests/c/header_c99.c");
+
+    // Shared: cc app.c $(pkg-config --cflags --libs websocket)
+    let shared = b.out_dir.join("app_shared");
+    let out = Command::new("gcc")
+        .arg(&source)
+        .args(pkg_config(&pc_dir, &["--cflags", "--libs"]))
+        .arg("-o")
+        .arg(&shared)
+        .output()
+        .unwrap();
+    check(&out, "gcc with pkg-config");
+    let child = Command::new(&shared)
+        .env("LD_LIBRARY_PATH", &libdir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    check(&wait(child, "app_shared"), "app_shared");
+
+    // Static: the archive plus the private libraries.
+    let private = pkg_config(&pc_dir, &["--static", "--libs-only-l"]);
+    assert!(private.iter().any(|l| l == "-lpthread"), "{private:?}");
+    let static_exe = b.out_dir.join("app_static");
+    let out = Command::new("gcc")
+        .arg(&source)
+        .args(pkg_config(&pc_dir, &["--cflags"]))
+        .arg(libdir.join("libwebsocket.a"))
+        .args(private.iter().filter(|l| *l != "-lwebsocket"))
+        .arg("-o")
+        .arg(&static_exe)
+        .output()
+        .unwrap();
+    check(&out, "gcc, static, with pkg-config");
+    let child = Command::new(&static_exe)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    check(&wait(child, "app_static"), "app_static");
+}

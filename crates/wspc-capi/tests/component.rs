@@ -487,6 +487,9 @@ fn s15_35_short_write_cancels_the_send() {
             .unwrap_err(),
         Hresult::E_INVALID_PROTOCOL_OPERATION
     );
+    // Not even the Pongs the component owes.
+    assert_eq!(c.receive_all(&server_frame(true, PING, b"p")).unwrap(), []);
+    assert!(c.out.is_empty());
 }
 
 #[test]

@@ -413,6 +413,7 @@ impl Session {
     fn start_generated(&mut self, capacity: usize) -> Result<bool, Hresult> {
         if self.recv_slot.is_some()
             || self.aborted
+            || self.send_broken
             || self.generated.is_empty()
             || self.wire.is_some_and(|w| w.owner == Owner::App)
         {
@@ -827,6 +828,9 @@ impl Session {
 
     fn drain_generated(&mut self) {
         while let Some(frame) = self.conn.pop_frame() {
+            if self.send_broken {
+                continue; // nothing more goes out
+            }
             if frame.opcode() == OpCode::Pong && self.generated.len() >= MAX_GENERATED_FRAMES {
                 let first_free =
                     usize::from(self.wire.is_some_and(|w| w.owner == Owner::Generated));
