@@ -340,7 +340,7 @@ fn zero_bomb(mib: usize) -> Vec<u8> {
     let mut tx = Deflate::new(
         Role::Client,
         params(false, 15, 15),
-        DeflateOptions::default(),
+        DeflateOptions { level: 9, threshold: 0 },
         ExtensionHeader::new("permessage-deflate"),
     );
     let zeros = vec![0u8; 1 << 20];

@@ -335,11 +335,12 @@ impl Extension for Deflate {
 mod tests {
     use super::*;
 
+    /// RFC 7692's examples were made with zlib's default level (6).
     fn codec(role: Role, params: DeflateParams) -> Deflate {
         Deflate::new(
             role,
             params,
-            DeflateOptions::default(),
+            DeflateOptions { level: 6, threshold: 0 },
             ExtensionHeader::new(NAME),
         )
     }
