@@ -244,9 +244,11 @@ pub trait Extension: Send + fmt::Debug {
     /// [`rsv_bits`](Extension::rsv_bits)). Returns `Ok(())` if this extension decodes it.
     fn begin_decode(&mut self, rsv: u8) -> Result<(), ExtensionError>;
 
-    /// Decodes the next piece of the message's payload, appending to `out` (which it may
-    /// grow) no more than `max_out` bytes. Returns how many bytes of `input` were consumed:
-    /// all of them unless the output limit was reached.
+    /// Decodes the next piece of the message's payload, appending at most `max_out` bytes
+    /// to `out` (which it may grow; `max_out` may be 0). Returns how many bytes of `input`
+    /// were consumed: all of them, unless decoding them yields more than `max_out` bytes —
+    /// then the rest waits for a call with more room (streaming), or the message is over
+    /// its size limit. Input that yields no output must be consumed even with no room.
     fn decode(
         &mut self,
         input: &[u8],
@@ -255,8 +257,9 @@ pub trait Extension: Send + fmt::Debug {
     ) -> Result<usize, ExtensionError>;
 
     /// The message's last frame has been decoded: flush what is left, appending at most
-    /// `max_out` bytes. Returns `true` when the message is complete, `false` if the output
-    /// limit was reached first (call again with room).
+    /// `max_out` bytes. Returns `true` when the message is complete, `false` if more output
+    /// is pending than `max_out` allowed (call again with room, or the message is over its
+    /// limit).
     fn finish_decode(&mut self, out: &mut BytesMut, max_out: usize)
     -> Result<bool, ExtensionError>;
 
@@ -270,9 +273,10 @@ pub trait Extension: Send + fmt::Debug {
     fn encode(&mut self, input: &[u8], fin: bool, out: &mut BytesMut)
     -> Result<(), ExtensionError>;
 
-    /// A text description of the negotiated parameters (for logs and diagnostics).
-    fn describe(&self) -> String {
-        self.name().to_string()
+    /// The agreed element of `Sec-WebSocket-Extensions`, as the server answered it: the
+    /// negotiated parameters, for display and diagnostics.
+    fn negotiated(&self) -> ExtensionHeader {
+        ExtensionHeader::new(self.name())
     }
 }
 

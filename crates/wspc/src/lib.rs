@@ -66,6 +66,8 @@
 pub mod close;
 mod config;
 mod connection;
+#[cfg(feature = "deflate")]
+pub mod deflate;
 pub mod error;
 pub mod extension;
 pub mod frame;

@@ -9,6 +9,9 @@ use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
+use wspc::extension::{ClientExtension, ServerExtension};
 use wspc::{Accept, ClientHandshake, ClientRequest, Config, Connection, Event, ServerHandshake};
 
 /// Longest wait for the peer to close its side once we closed ours.
@@ -18,9 +21,16 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Reads the client's request and answers it. Plain HTTP and invalid upgrades get an
 /// error response.
-pub fn accept(stream: &mut TcpStream, config: Config) -> io::Result<Connection> {
+pub fn accept(
+    stream: &mut TcpStream,
+    config: Config,
+    extensions: &[Arc<dyn ServerExtension>],
+) -> io::Result<Connection> {
     stream.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
     let mut handshake = ServerHandshake::new(config);
+    for ext in extensions {
+        handshake = handshake.with_extension(ext.clone());
+    }
     let mut buf = [0u8; 4096];
     let request = loop {
         let n = stream.read(&mut buf)?;
@@ -53,10 +63,17 @@ pub fn accept(stream: &mut TcpStream, config: Config) -> io::Result<Connection> 
 }
 
 /// Connects to a `ws://` URL and performs the client handshake.
-pub fn connect(url: &str, config: Config) -> io::Result<(TcpStream, Connection)> {
-    let request = ClientRequest::new(url)
+pub fn connect(
+    url: &str,
+    config: Config,
+    extensions: &[Arc<dyn ClientExtension>],
+) -> io::Result<(TcpStream, Connection)> {
+    let mut request = ClientRequest::new(url)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?
         .config(config);
+    for ext in extensions {
+        request = request.extension(ext.clone());
+    }
     let mut stream = TcpStream::connect((request.host(), request.port()))?;
     stream.set_nodelay(true)?;
     stream.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;

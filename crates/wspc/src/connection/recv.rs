@@ -394,7 +394,7 @@ impl Connection {
             Delivery::Chunks { max_chunk } => max_chunk.max(1).saturating_sub(msg.data.len()),
         };
         let before = msg.data.len();
-        let consumed = if frame.ready > 0 && max_out > 0 {
+        let consumed = if frame.ready > 0 {
             match ext.decode(&recv.buf[..frame.ready], &mut msg.data, max_out) {
                 Ok(n) => n.min(frame.ready),
                 Err(e) => return self.extension_failure(e),
@@ -404,7 +404,8 @@ impl Connection {
         };
         let produced = msg.data.len() - before;
         msg.size += produced as u64;
-        if msg.size > limit {
+        let limited = consumed < frame.ready;
+        if msg.size > limit || (limited && delivery == Delivery::Messages) {
             return self.protocol_failure(ProtocolError::MessageTooLarge { max: limit });
         }
         if msg.kind == MessageKind::Text && validate && msg.utf8.feed(&msg.data[before..]).is_err()
@@ -420,17 +421,13 @@ impl Connection {
             msg.finishing = frame.fin;
             recv.frame = None;
         }
-        let stalled = consumed == 0 && produced == 0 && !input_exhausted;
         if let Delivery::Chunks { max_chunk } = delivery {
             let full = msg.data.len() >= max_chunk.max(1);
             if full || (input_exhausted && !msg.data.is_empty() && !msg.finishing) {
                 return Step::Event(Event::Chunk(take_chunk(msg, false)));
             }
         }
-        if stalled {
-            if delivery == Delivery::Messages {
-                return self.protocol_failure(ProtocolError::MessageTooLarge { max: limit });
-            }
+        if consumed == 0 && produced == 0 && !input_exhausted {
             return self.extension_failure(ExtensionError {
                 reason: "decoder made no progress".into(),
                 code: crate::close::CloseCode::SERVER_ERROR,
@@ -522,10 +519,9 @@ impl Connection {
     }
 }
 
-/// How many more bytes a message may grow by, plus one: producing that last byte is what
-/// proves the limit exceeded.
+/// How many more bytes a message may grow by.
 fn room(limit: u64, size: u64) -> usize {
-    usize::try_from(limit.saturating_sub(size).saturating_add(1)).unwrap_or(usize::MAX)
+    usize::try_from(limit.saturating_sub(size)).unwrap_or(usize::MAX)
 }
 
 fn take_chunk(msg: &mut InMessage, fin: bool) -> Chunk {

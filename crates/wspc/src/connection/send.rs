@@ -40,21 +40,35 @@ impl SendState {
 
 impl Connection {
     /// Queues a whole message as one frame (transformed by the negotiated extension if it
-    /// chooses to). Fails once our Close was sent, or while a fragmented message is open.
+    /// chooses to: with permessage-deflate, compressed unless below the threshold). Fails
+    /// once our Close was sent, or while a fragmented message is open.
     pub fn send(&mut self, message: impl Into<Message>) -> Result<(), SendError> {
+        self.send_message(message.into(), true)
+    }
+
+    /// Queues a whole message as it is, bypassing the negotiated extension (with
+    /// permessage-deflate: uncompressed, RSV1 clear) — e.g. for data known not to
+    /// compress.
+    pub fn send_uncompressed(&mut self, message: impl Into<Message>) -> Result<(), SendError> {
+        self.send_message(message.into(), false)
+    }
+
+    fn send_message(&mut self, message: Message, transform: bool) -> Result<(), SendError> {
         self.check_data_allowed()?;
         if self.send.open.is_some() {
             return Err(SendError::MessageInProgress);
         }
-        let message = message.into();
         let kind = message.kind();
         let payload = message.into_bytes();
         let opcode = opcode_for(kind);
-        match self
-            .ext
-            .as_mut()
-            .and_then(|e| e.begin_encode(kind, Some(payload.len())))
-        {
+        let rsv = if transform {
+            self.ext
+                .as_mut()
+                .and_then(|e| e.begin_encode(kind, Some(payload.len())))
+        } else {
+            None
+        };
+        match rsv {
             Some(rsv) => {
                 let encoded = self.encode_with_extension(&payload, true)?;
                 self.queue_frame(opcode, true, rsv, PayloadRef::Shared(&encoded));

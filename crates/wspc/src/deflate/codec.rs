@@ -1,0 +1,583 @@
+//! The permessage-deflate codec (RFC 7692 §7.2): per-message compression with the
+//! `00 00 ff ff` tail removed on send and restored on receive, bounded decompression.
+
+use bytes::BytesMut;
+use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
+
+use super::{DeflateOptions, DeflateParams, NAME};
+use crate::Role;
+use crate::close::CloseCode;
+use crate::extension::{Extension, ExtensionError, ExtensionHeader};
+use crate::frame::RSV1;
+use crate::message::MessageKind;
+
+/// The tail a sync flush ends with, removed by the sender and restored by the receiver.
+const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
+
+/// Output is produced in steps of at most this much (memory per step stays bounded).
+const MAX_STEP: usize = 256 * 1024;
+
+/// A negotiated permessage-deflate codec for one connection.
+///
+/// Built by [`DeflateClient`](super::DeflateClient) and
+/// [`DeflateServer`](super::DeflateServer) during the handshake; the connection calls it
+/// through the [`Extension`] trait.
+pub struct Deflate {
+    role: Role,
+    params: DeflateParams,
+    options: DeflateOptions,
+    header: ExtensionHeader,
+    /// Created on the first compressed message; dropped after each message without
+    /// context takeover.
+    compressor: Option<Compress>,
+    decompressor: Option<Decompress>,
+    /// Bytes of [`TAIL`] fed to the decompressor at the end of the current message.
+    tail_fed: usize,
+    /// The current message's deflate stream ended (a block with BFINAL set).
+    stream_ended: bool,
+    /// A byte inflated past the last call's output limit, handed out first next time.
+    held: Option<u8>,
+}
+
+impl std::fmt::Debug for Deflate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Deflate")
+            .field("role", &self.role)
+            .field("params", &self.params)
+            .field("options", &self.options)
+            .field("compressing", &self.compressor.is_some())
+            .field("decompressing", &self.decompressor.is_some())
+            .finish()
+    }
+}
+
+impl Deflate {
+    /// A codec for `role` with the negotiated `params`; `header` is the agreed
+    /// `Sec-WebSocket-Extensions` element.
+    pub fn new(
+        role: Role,
+        params: DeflateParams,
+        options: DeflateOptions,
+        header: ExtensionHeader,
+    ) -> Deflate {
+        Deflate {
+            role,
+            params,
+            options,
+            header,
+            compressor: None,
+            decompressor: None,
+            tail_fed: 0,
+            stream_ended: false,
+            held: None,
+        }
+    }
+
+    /// The negotiated parameters.
+    pub fn params(&self) -> DeflateParams {
+        self.params
+    }
+
+    /// Window bits and context reset for what this side sends.
+    fn sending(&self) -> (u8, bool) {
+        match self.role {
+            Role::Server => (
+                self.params.server_max_window_bits,
+                self.params.server_no_context_takeover,
+            ),
+            Role::Client => (
+                self.params.client_max_window_bits,
+                self.params.client_no_context_takeover,
+            ),
+        }
+    }
+
+    /// Window bits and context reset for what the peer sends.
+    fn receiving(&self) -> (u8, bool) {
+        match self.role {
+            Role::Server => (
+                self.params.client_max_window_bits,
+                self.params.client_no_context_takeover,
+            ),
+            Role::Client => (
+                self.params.server_max_window_bits,
+                self.params.server_no_context_takeover,
+            ),
+        }
+    }
+
+    /// Inflates from `input` into `out`, at most `max_out` bytes. Returns (input consumed,
+    /// more output pending than `max_out` allowed).
+    fn inflate(
+        &mut self,
+        input: &[u8],
+        out: &mut BytesMut,
+        max_out: usize,
+        flush: FlushDecompress,
+    ) -> Result<(usize, bool), ExtensionError> {
+        let mut produced = 0;
+        if let Some(byte) = self.held.take() {
+            if max_out == 0 {
+                self.held = Some(byte);
+                return Ok((0, true));
+            }
+            out.extend_from_slice(&[byte]);
+            produced = 1;
+        }
+        // A peer window of 8 bits is read with 9: a bigger window reads any smaller one.
+        let bits = self.receiving().0.max(9);
+        let d = self
+            .decompressor
+            .get_or_insert_with(|| Decompress::new_with_window_bits(false, bits));
+        let mut consumed = 0;
+        loop {
+            // At the limit, look one byte ahead: input that yields nothing more is still
+            // consumed; a byte that does is held for the next call.
+            let mut probe = [0u8; 1];
+            let at_limit = produced >= max_out;
+            let room = if at_limit {
+                1
+            } else {
+                let left = input.len() - consumed;
+                left.saturating_mul(4)
+                    .clamp(4096, MAX_STEP)
+                    .min(max_out - produced)
+            };
+            let start = out.len();
+            if !at_limit {
+                out.resize(start + room, 0);
+            }
+            let (in_before, out_before) = (d.total_in(), d.total_out());
+            let target: &mut [u8] = if at_limit {
+                &mut probe
+            } else {
+                &mut out[start..]
+            };
+            let status = d.decompress(&input[consumed..], target, flush);
+            let used = (d.total_in() - in_before) as usize;
+            let made = (d.total_out() - out_before) as usize;
+            consumed += used;
+            if at_limit {
+                if made > 0 {
+                    self.held = Some(probe[0]);
+                }
+            } else {
+                out.truncate(start + made);
+                produced += made;
+            }
+            match status {
+                Ok(Status::StreamEnd) => {
+                    // A final block: the rest of this message is not deflate data.
+                    self.stream_ended = true;
+                    return Ok((input.len(), self.held.is_some()));
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    return Err(ExtensionError {
+                        reason: format!("invalid deflate data: {e}"),
+                        code: CloseCode::INVALID_PAYLOAD,
+                    });
+                }
+            }
+            if self.held.is_some() {
+                return Ok((consumed, true));
+            }
+            if (made < room && consumed == input.len()) || (used == 0 && made == 0) {
+                return Ok((consumed, false));
+            }
+        }
+    }
+
+    /// The incoming message is complete: reset or release the decompression state.
+    fn end_incoming(&mut self) {
+        let reset = self.receiving().1;
+        if reset {
+            self.decompressor = None;
+        } else if self.stream_ended
+            && let Some(d) = self.decompressor.as_mut()
+        {
+            d.reset(false);
+        }
+        self.tail_fed = 0;
+        self.stream_ended = false;
+        self.held = None;
+    }
+}
+
+impl Extension for Deflate {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn rsv_bits(&self) -> u8 {
+        RSV1
+    }
+
+    fn begin_decode(&mut self, rsv: u8) -> Result<(), ExtensionError> {
+        if rsv != RSV1 {
+            return Err(ExtensionError {
+                reason: format!("RSV bits {rsv:#04x}"),
+                code: CloseCode::PROTOCOL_ERROR,
+            });
+        }
+        self.tail_fed = 0;
+        self.stream_ended = false;
+        Ok(())
+    }
+
+    fn decode(
+        &mut self,
+        input: &[u8],
+        out: &mut BytesMut,
+        max_out: usize,
+    ) -> Result<usize, ExtensionError> {
+        if self.stream_ended && self.held.is_none() {
+            return Ok(input.len());
+        }
+        self.inflate(input, out, max_out, FlushDecompress::None)
+            .map(|(consumed, _)| consumed)
+    }
+
+    fn finish_decode(
+        &mut self,
+        out: &mut BytesMut,
+        max_out: usize,
+    ) -> Result<bool, ExtensionError> {
+        if self.stream_ended && self.held.is_some() {
+            let (_, limited) = self.inflate(&[], out, max_out, FlushDecompress::Sync)?;
+            if limited {
+                return Ok(false);
+            }
+        } else if !self.stream_ended {
+            let fed = self.tail_fed;
+            let (used, limited) =
+                self.inflate(&TAIL[fed..], out, max_out, FlushDecompress::Sync)?;
+            self.tail_fed = (fed + used).min(TAIL.len());
+            if limited {
+                return Ok(false);
+            }
+        }
+        self.end_incoming();
+        Ok(true)
+    }
+
+    fn begin_encode(&mut self, _kind: MessageKind, size_hint: Option<usize>) -> Option<u8> {
+        // zlib cannot compress with a 256-byte window: send uncompressed (RFC 7692 allows
+        // any message to be sent without compression).
+        if self.sending().0 < 9 {
+            return None;
+        }
+        match size_hint {
+            Some(len) if len < self.options.threshold => None,
+            _ => Some(RSV1),
+        }
+    }
+
+    fn encode(
+        &mut self,
+        input: &[u8],
+        fin: bool,
+        out: &mut BytesMut,
+    ) -> Result<(), ExtensionError> {
+        let (bits, reset) = self.sending();
+        let level = Compression::new(self.options.level.min(9));
+        let c = self
+            .compressor
+            .get_or_insert_with(|| Compress::new_with_window_bits(level, false, bits.max(9)));
+        let mut consumed = 0;
+        let mut produced_total = 0;
+        loop {
+            let room = (input.len() - consumed + 64).clamp(1024, MAX_STEP);
+            let start = out.len();
+            out.resize(start + room, 0);
+            let (in_before, out_before) = (c.total_in(), c.total_out());
+            let status = c.compress(&input[consumed..], &mut out[start..], FlushCompress::Sync);
+            let used = (c.total_in() - in_before) as usize;
+            let made = (c.total_out() - out_before) as usize;
+            out.truncate(start + made);
+            consumed += used;
+            produced_total += made;
+            if let Err(e) = status {
+                return Err(ExtensionError {
+                    reason: format!("deflate failed: {e}"),
+                    code: CloseCode::SERVER_ERROR,
+                });
+            }
+            if consumed == input.len() && made < room {
+                break;
+            }
+            if used == 0 && made == 0 {
+                break;
+            }
+        }
+        if fin {
+            let this_call = &out[out.len() - produced_total..];
+            if this_call.ends_with(&TAIL) {
+                out.truncate(out.len() - TAIL.len());
+            } else {
+                // Nothing new since the last flush, so zlib wrote nothing: end the message
+                // with an empty stored block (its header byte; the tail is what we strip).
+                out.extend_from_slice(&[0x00]);
+            }
+            if reset {
+                self.compressor = None;
+            }
+        }
+        Ok(())
+    }
+
+    fn negotiated(&self) -> ExtensionHeader {
+        self.header.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 7692's examples were made with zlib's default level (6).
+    fn codec(role: Role, params: DeflateParams) -> Deflate {
+        Deflate::new(
+            role,
+            params,
+            DeflateOptions { level: 6, threshold: 0 },
+            ExtensionHeader::new(NAME),
+        )
+    }
+
+    fn takeover() -> DeflateParams {
+        DeflateParams {
+            server_no_context_takeover: false,
+            client_no_context_takeover: false,
+            server_max_window_bits: 15,
+            client_max_window_bits: 15,
+        }
+    }
+
+    fn decode_all(d: &mut Deflate, payload: &[u8]) -> Vec<u8> {
+        let mut out = BytesMut::new();
+        d.begin_decode(RSV1).unwrap();
+        assert_eq!(
+            d.decode(payload, &mut out, usize::MAX).unwrap(),
+            payload.len()
+        );
+        assert!(d.finish_decode(&mut out, usize::MAX).unwrap());
+        out.to_vec()
+    }
+
+    fn encode_all(e: &mut Deflate, payload: &[u8]) -> Vec<u8> {
+        let mut out = BytesMut::new();
+        assert_eq!(
+            e.begin_encode(MessageKind::Text, Some(payload.len())),
+            Some(RSV1)
+        );
+        e.encode(payload, true, &mut out).unwrap();
+        out.to_vec()
+    }
+
+    #[test]
+    fn rfc7692_7_2_3_1_a_message_compressed() {
+        let mut server = codec(Role::Server, takeover());
+        assert_eq!(
+            encode_all(&mut server, b"Hello"),
+            [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]
+        );
+        let mut client = codec(Role::Client, takeover());
+        assert_eq!(
+            decode_all(&mut client, &[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]),
+            b"Hello"
+        );
+    }
+
+    #[test]
+    fn rfc7692_7_2_3_2_sharing_the_window() {
+        let mut server = codec(Role::Server, takeover());
+        assert_eq!(
+            encode_all(&mut server, b"Hello"),
+            [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]
+        );
+        assert_eq!(
+            encode_all(&mut server, b"Hello"),
+            [0xf2, 0x00, 0x11, 0x00, 0x00]
+        );
+        let mut client = codec(Role::Client, takeover());
+        assert_eq!(
+            decode_all(&mut client, &[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]),
+            b"Hello"
+        );
+        assert_eq!(
+            decode_all(&mut client, &[0xf2, 0x00, 0x11, 0x00, 0x00]),
+            b"Hello"
+        );
+    }
+
+    #[test]
+    fn rfc7692_7_2_3_3_an_uncompressed_block() {
+        let mut client = codec(Role::Client, takeover());
+        let payload = [
+            0x00, 0x05, 0x00, 0xfa, 0xff, 0x48, 0x65, 0x6c, 0x6c, 0x6f, 0x00,
+        ];
+        assert_eq!(decode_all(&mut client, &payload), b"Hello");
+    }
+
+    #[test]
+    fn rfc7692_7_2_3_4_a_final_block() {
+        let mut client = codec(Role::Client, takeover());
+        assert_eq!(
+            decode_all(
+                &mut client,
+                &[0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00]
+            ),
+            b"Hello"
+        );
+        // The stream restarts for the next message.
+        assert_eq!(
+            decode_all(&mut client, &[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]),
+            b"Hello"
+        );
+    }
+
+    #[test]
+    fn rfc7692_7_2_3_5_two_blocks_in_one_message() {
+        let mut client = codec(Role::Client, takeover());
+        let payload = [
+            0xf2, 0x48, 0x05, 0x00, 0x00, 0x00, 0xff, 0xff, 0xca, 0xc9, 0xc9, 0x07, 0x00,
+        ];
+        assert_eq!(decode_all(&mut client, &payload), b"Hello");
+    }
+
+    #[test]
+    fn rfc7692_7_2_3_6_an_empty_message() {
+        let mut server = codec(Role::Server, takeover());
+        assert_eq!(encode_all(&mut server, b""), [0x00]);
+        let mut client = codec(Role::Client, takeover());
+        assert_eq!(decode_all(&mut client, &[0x00]), b"");
+    }
+
+    #[test]
+    fn no_context_takeover_releases_state_between_messages() {
+        let params = DeflateParams {
+            server_no_context_takeover: true,
+            client_no_context_takeover: true,
+            ..takeover()
+        };
+        let mut server = codec(Role::Server, params);
+        let first = encode_all(&mut server, b"Hello");
+        assert!(server.compressor.is_none());
+        assert_eq!(encode_all(&mut server, b"Hello"), first, "no shared window");
+        let mut client = codec(Role::Client, params);
+        assert_eq!(decode_all(&mut client, &first), b"Hello");
+        assert!(client.decompressor.is_none());
+        assert_eq!(decode_all(&mut client, &first), b"Hello");
+    }
+
+    #[test]
+    fn window_bits_8_sends_uncompressed_and_still_decodes() {
+        let params = DeflateParams {
+            server_max_window_bits: 8,
+            client_max_window_bits: 8,
+            ..takeover()
+        };
+        let mut server = codec(Role::Server, params);
+        assert_eq!(server.begin_encode(MessageKind::Binary, Some(100)), None);
+        assert_eq!(server.begin_encode(MessageKind::Binary, None), None);
+        // A stream made with a 256-byte window (here: by a 9-bit compressor on short
+        // input, whose distances all fit in 256 bytes) is read with the 9-bit inflater.
+        let mut peer = codec(
+            Role::Client,
+            DeflateParams {
+                client_max_window_bits: 9,
+                ..takeover()
+            },
+        );
+        let text = b"abcabcabcabc, window eight, abcabcabc";
+        let compressed = encode_all(&mut peer, text);
+        let mut server = codec(Role::Server, params);
+        assert_eq!(decode_all(&mut server, &compressed), text);
+    }
+
+    #[test]
+    fn every_window_and_takeover_combination_round_trips() {
+        let data: Vec<u8> = (0..20_000u32)
+            .map(|i| (i % 97) as u8 ^ (i / 1000) as u8)
+            .collect();
+        for bits in 9..=15u8 {
+            for reset in [false, true] {
+                let params = DeflateParams {
+                    server_no_context_takeover: reset,
+                    client_no_context_takeover: reset,
+                    server_max_window_bits: bits,
+                    client_max_window_bits: bits,
+                };
+                let mut tx = codec(Role::Client, params);
+                let mut rx = codec(Role::Server, params);
+                for round in 0..3 {
+                    let msg = &data[round * 1000..];
+                    let wire = encode_all(&mut tx, msg);
+                    assert!(wire.len() < msg.len());
+                    assert_eq!(decode_all(&mut rx, &wire), msg, "bits {bits} reset {reset}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn output_is_bounded_by_max_out() {
+        // 1 MiB of zeros compresses to about 1 KiB; decoding with a 64 KiB cap stops there.
+        let mut tx = codec(Role::Client, takeover());
+        let zeros = vec![0u8; 1 << 20];
+        let wire = encode_all(&mut tx, &zeros);
+        assert!(wire.len() < 2048, "{}", wire.len());
+        let mut rx = codec(Role::Server, takeover());
+        rx.begin_decode(RSV1).unwrap();
+        let mut out = BytesMut::new();
+        let consumed = rx.decode(&wire, &mut out, 65_536).unwrap();
+        assert_eq!(out.len(), 65_536);
+        assert!(consumed < wire.len());
+        // Nothing is lost at the limit: the rest comes out in later calls.
+        let mut total = out.len();
+        let mut at = consumed;
+        for _ in 0..100 {
+            let mut more = BytesMut::new();
+            at += rx.decode(&wire[at..], &mut more, 65_536).unwrap();
+            total += more.len();
+            if at == wire.len() {
+                break;
+            }
+        }
+        let mut last = BytesMut::new();
+        while !rx.finish_decode(&mut last, 65_536).unwrap() {
+            total += last.len();
+            last.clear();
+        }
+        total += last.len();
+        assert_eq!(total, 1 << 20);
+        assert!(out.capacity() < 512 * 1024, "{}", out.capacity());
+    }
+
+    #[test]
+    fn corrupt_data_is_1007() {
+        let mut rx = codec(Role::Server, takeover());
+        rx.begin_decode(RSV1).unwrap();
+        let err = rx
+            .decode(&[0xff, 0xff, 0xff, 0xff], &mut BytesMut::new(), 1 << 20)
+            .unwrap_err();
+        assert_eq!(err.code, CloseCode::INVALID_PAYLOAD);
+    }
+
+    #[test]
+    fn threshold_leaves_small_messages_uncompressed() {
+        let mut tx = Deflate::new(
+            Role::Server,
+            takeover(),
+            DeflateOptions {
+                level: 6,
+                threshold: 100,
+            },
+            ExtensionHeader::new(NAME),
+        );
+        assert_eq!(tx.begin_encode(MessageKind::Text, Some(99)), None);
+        assert_eq!(tx.begin_encode(MessageKind::Text, Some(100)), Some(RSV1));
+        assert_eq!(tx.begin_encode(MessageKind::Text, None), Some(RSV1));
+    }
+}
