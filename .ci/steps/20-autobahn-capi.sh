@@ -4,6 +4,9 @@
 # libwebsocket.so; client role: the Rust example driving the safe component model.
 set -euo pipefail
 source .ci/autobahn-lib.sh
+# Groups 1-10 only: the component, like websocket.dll, negotiates no extension, so the
+# permessage-deflate groups (12, 13) do not apply to it.
+AB_CASES='1.*,2.*,3.*,4.*,5.*,6.*,7.*,8.*,9.*,10.*'
 # .ci/run built the workspace; this also puts libwebsocket.{so,a} in target/release.
 cargo build --release -p wspc-capi --lib --examples
 mkdir -p target/release/capi
