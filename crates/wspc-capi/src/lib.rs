@@ -45,3 +45,8 @@ pub fn global_property(property: PropertyType) -> Result<&'static [u32], Hresult
         _ => Err(Hresult::E_INVALIDARG),
     }
 }
+
+/// The Rust examples of `docs/c-api.md`, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/c-api.md")]
+struct CApiDocDoctests;

@@ -542,3 +542,43 @@ fn install_script_and_pkg_config_file_link_programs() {
         .unwrap();
     check(&wait(child, "app_static"), "app_static");
 }
+
+#[test]
+fn hello_example_of_the_docs() {
+    let b = Build::new("hello");
+    let exe = b.compile(
+        "hello",
+        "examples/c/hello.c",
+        Lang::C("c11"),
+        &[],
+        Link::Static,
+    );
+    let child = Command::new(&exe)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = wait(child, "hello");
+    check(&out, "hello");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "server: Hello World\nclient: Hello yourself\nserver: close 1000\nclient: close 1000\n"
+    );
+    run_checked(&exe, &[]);
+    // docs/c-api.md shows this very program, and its output.
+    let docs = std::fs::read_to_string(b.crate_dir.join("../../docs/c-api.md")).unwrap();
+    let source = std::fs::read_to_string(b.crate_dir.join("examples/c/hello.c")).unwrap();
+    assert!(
+        docs.contains(&format!("```c\n{source}```")),
+        "docs/c-api.md shows an outdated hello.c"
+    );
+    assert!(docs.contains(&String::from_utf8_lossy(&out.stdout).into_owned()));
+    // It is valid C++ too.
+    b.compile(
+        "hello_cpp",
+        "examples/c/hello.c",
+        Lang::Cxx("c++11"),
+        &[],
+        Link::Shared,
+    );
+}

@@ -14,6 +14,8 @@
 //! rules: header arrays stay valid until the matching `End` call or `WebSocketDeleteHandle`;
 //! action buffers until the action is completed.
 
+#![deny(clippy::undocumented_unsafe_blocks)]
+
 mod abi;
 mod handle;
 
@@ -182,21 +184,7 @@ unsafe fn decode_properties(
     let mut out = Vec::with_capacity(raw.len());
     let mut allocated = None;
     for p in raw {
-        // SAFETY (all arms): each property's value is readable for its size, per the
-        // contract.
         let property = match PropertyType::from_raw(p.property_type) {
-            Some(PropertyType::ReceiveBufferSize) => {
-                Property::ReceiveBufferSize(unsafe { property_u32(p)? })
-            }
-            Some(PropertyType::SendBufferSize) => {
-                Property::SendBufferSize(unsafe { property_u32(p)? })
-            }
-            Some(PropertyType::DisableMasking) => {
-                Property::DisableMasking(unsafe { property_u32(p)? } != 0)
-            }
-            Some(PropertyType::DisableUtf8Verification) => {
-                Property::DisableUtf8Verification(unsafe { property_u32(p)? } != 0)
-            }
             Some(PropertyType::AllocatedBuffer) => {
                 // .NET's convention: `pvValue` points at a slot holding the buffer's
                 // address, `ulValueSize` is the buffer's length.
@@ -213,6 +201,21 @@ unsafe fn decode_properties(
                 allocated = Some(base);
                 Property::AllocatedBuffer {
                     len: p.value_size as usize,
+                }
+            }
+            Some(
+                kind @ (PropertyType::ReceiveBufferSize
+                | PropertyType::SendBufferSize
+                | PropertyType::DisableMasking
+                | PropertyType::DisableUtf8Verification),
+            ) => {
+                // SAFETY: the property's value is readable for its size, per the contract.
+                let value = unsafe { property_u32(p)? };
+                match kind {
+                    PropertyType::ReceiveBufferSize => Property::ReceiveBufferSize(value),
+                    PropertyType::SendBufferSize => Property::SendBufferSize(value),
+                    PropertyType::DisableMasking => Property::DisableMasking(value != 0),
+                    _ => Property::DisableUtf8Verification(value != 0),
                 }
             }
             _ => return Err(Hresult::E_INVALIDARG),
