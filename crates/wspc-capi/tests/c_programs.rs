@@ -268,6 +268,19 @@ fn s15_abi_suite_in_c() {
     run_checked(&exe, &[]);
 }
 
+#[test]
+fn two_threads_per_handle_in_c() {
+    let b = Build::new("threads");
+    let exe = b.compile(
+        "threads",
+        "tests/c/threads.c",
+        Lang::C("c11"),
+        &["-pthread"],
+        Link::Static,
+    );
+    run_checked(&exe, &[]);
+}
+
 /// An echo server on the engine for one connection: echoes every message, answers Pings
 /// and the Close, and closes TCP first. Returns its port and a handle to join.
 fn engine_echo_server() -> (u16, JoinHandle<()>) {

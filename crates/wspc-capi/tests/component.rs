@@ -1442,3 +1442,40 @@ fn generated_pongs_are_bounded() {
     assert!(pongs.len() <= 64, "{}", pongs.len());
     assert_eq!(pongs.last(), Some(&199), "the latest ping is answered");
 }
+
+#[test]
+fn a_pong_blocked_by_an_application_frame_leaves_at_the_next_frame_boundary() {
+    // Decision: a Pong owed while an application frame is half written waits for that
+    // frame; it may then leave through the send queue too (before the next application
+    // frame), so it does not depend on the receive queue being driven again.
+    let (_, mut s) = pair();
+    s.h.send(BufferType::BinaryMessage, data(b"first"), 1)
+        .unwrap();
+    s.h.send(BufferType::BinaryMessage, data(b"second"), 2)
+        .unwrap();
+    let (context, header) = match s.h.get_action(ActionQueue::Send, 1).unwrap() {
+        Action::SendToNetwork {
+            context, buffers, ..
+        } => (context, buffers.header.unwrap().to_vec()),
+        other => panic!("{other:?}"),
+    };
+    s.out.extend_from_slice(&header);
+    // A ping arrives and is read while the header is outstanding.
+    s.inbox.extend(client_frame(true, PING, b"p"));
+    s.h.receive(None, 0).unwrap();
+    s.run(ActionQueue::Receive).unwrap();
+    assert!(s.got.is_empty());
+    s.h.complete_action(context, header.len());
+    // Only the send queue is driven from now on.
+    s.run(ActionQueue::Send).unwrap();
+    let frames = parse_frames(&s.out);
+    let order: Vec<(u8, Vec<u8>)> = frames.into_iter().map(|f| (f.opcode, f.payload)).collect();
+    assert_eq!(
+        order,
+        [
+            (BINARY, b"first".to_vec()),
+            (PONG, b"p".to_vec()),
+            (BINARY, b"second".to_vec())
+        ]
+    );
+}

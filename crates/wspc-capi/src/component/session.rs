@@ -1,10 +1,13 @@
 //! The data phase: the send and receive queues, and the actions that drive them.
 //!
-//! Wire order is kept by one rule: frames leave whole, one at a time. The frame being
-//! written (the front send's, or one the component generated: a Pong, or the Close that
-//! follows a protocol error) is the only one that may get a `SEND_TO_NETWORK` action until
-//! its last byte is written; application frames and generated frames otherwise alternate
-//! at frame boundaries, generated frames first.
+//! Wire order is kept by one rule: frames leave whole, one at a time, and at most one
+//! `SEND_TO_NETWORK` action is outstanding. The frame being written (the front send's, or
+//! one the component generated: a Pong, or the Close that follows a protocol error) is the
+//! only one that may get a `SEND_TO_NETWORK` action until its last byte is written;
+//! application frames and generated frames otherwise alternate at frame boundaries,
+//! generated frames first. Generated frames belong to the receive queue; one that had to
+//! wait for an application frame may also leave through the send queue once that frame is
+//! written, so that it never depends on the receive queue being driven again.
 
 use std::collections::VecDeque;
 use std::ops::Range;
@@ -266,6 +269,10 @@ pub(super) struct Session {
     recv_ops: VecDeque<RecvOp>,
     /// Frames the engine generated (Pongs, the Close after a protocol error), oldest first.
     generated: VecDeque<OutgoingFrame>,
+    /// A generated frame had to wait for an application frame: the send queue may hand it
+    /// out at the next frame boundary (so it does not depend on the receive queue being
+    /// driven again).
+    generated_blocked: bool,
     wire: Option<InFlight>,
     send_slot: Option<Slot>,
     recv_slot: Option<Slot>,
@@ -291,6 +298,7 @@ impl Session {
             send_ops: VecDeque::new(),
             recv_ops: VecDeque::new(),
             generated: VecDeque::new(),
+            generated_blocked: false,
             wire: None,
             send_slot: None,
             recv_slot: None,
@@ -409,19 +417,43 @@ impl Session {
         })
     }
 
-    /// Hands out the next piece of the front generated frame, if the wire is free for it.
+    /// Hands out the next piece of the front generated frame on the receive queue, if the
+    /// wire is free for it.
     fn start_generated(&mut self, capacity: usize) -> Result<bool, Hresult> {
-        if self.recv_slot.is_some()
-            || self.aborted
-            || self.send_broken
-            || self.generated.is_empty()
-            || self.wire.is_some_and(|w| w.owner == Owner::App)
-        {
+        if self.recv_slot.is_some() || !self.generated_ready() {
             return Ok(false);
         }
         let kind = self.next_piece(Owner::Generated, capacity)?;
         self.recv_slot = Some(self.slot(kind));
         Ok(true)
+    }
+
+    /// Whether a generated frame can be handed out now: one is waiting, no piece of any
+    /// frame is outstanding, and no application frame is half written (if one is, the
+    /// generated frame is marked as blocked by it).
+    fn generated_ready(&mut self) -> bool {
+        if self.aborted || self.send_broken || self.generated.is_empty() || self.wire_outstanding()
+        {
+            return false;
+        }
+        if self.wire.is_some_and(|w| w.owner == Owner::App) {
+            self.generated_blocked = true;
+            return false;
+        }
+        true
+    }
+
+    /// Whether a `SEND_TO_NETWORK` action is outstanding (on either queue).
+    fn wire_outstanding(&self) -> bool {
+        [&self.send_slot, &self.recv_slot].into_iter().any(|slot| {
+            matches!(
+                slot,
+                Some(Slot {
+                    kind: SlotKind::Send { .. },
+                    ..
+                })
+            )
+        })
     }
 
     fn start_send(&mut self, capacity: usize) -> Result<bool, Hresult> {
@@ -430,18 +462,27 @@ impl Session {
         }
         let in_flight = self.wire.is_some_and(|w| w.owner == Owner::App);
         let cancel = self.aborted || self.send_broken || (self.fault.is_some() && !in_flight);
-        let Some(op) = self.send_ops.front_mut() else {
-            return Ok(false);
-        };
-        if cancel && !op.done {
-            op.done = true;
-            if in_flight {
-                self.wire = None;
+        let front_done = match self.send_ops.front_mut() {
+            Some(op) => {
+                if cancel && !op.done {
+                    op.done = true;
+                    if in_flight {
+                        self.wire = None;
+                    }
+                }
+                op.done
             }
-        }
-        let kind = if op.done {
+            None => false,
+        };
+        let kind = if front_done {
             SlotKind::IndicateSend
-        } else if self.wire.is_some_and(|w| w.owner == Owner::Generated) {
+        } else if self.generated_blocked && self.generated_ready() {
+            // A generated frame that waited for the application's frame goes out now.
+            self.next_piece(Owner::Generated, capacity)?
+        } else if self.send_ops.is_empty()
+            || self.wire_outstanding()
+            || self.wire.is_some_and(|w| w.owner == Owner::Generated)
+        {
             return Ok(false);
         } else {
             self.next_piece(Owner::App, capacity)?
@@ -769,6 +810,7 @@ impl Session {
             self.frame_finished(owner);
             self.send_broken = true;
             self.generated.clear();
+            self.generated_blocked = false;
         }
     }
 
@@ -782,6 +824,7 @@ impl Session {
             }
             Owner::Generated => {
                 self.generated.pop_front();
+                self.generated_blocked &= !self.generated.is_empty();
             }
         }
     }
@@ -841,6 +884,9 @@ impl Session {
                 }
             }
             self.generated.push_back(frame);
+            if self.wire.is_some_and(|w| w.owner == Owner::App) {
+                self.generated_blocked = true;
+            }
         }
     }
 
@@ -880,6 +926,7 @@ impl Session {
             self.generated.truncate(1);
         } else {
             self.generated.clear();
+            self.generated_blocked = false;
             if !app_out {
                 self.wire = None;
             }
