@@ -714,10 +714,7 @@ fn s15_46_bytes_on_indications_are_ignored() {
     else {
         panic!()
     };
-    let n = s.inbox.len();
-    for (slot, b) in buffer.iter_mut().zip(s.inbox.drain(..)) {
-        *slot = b;
-    }
+    let n = read_into(&mut s.inbox, buffer);
     s.h.complete_action(context, n);
     let indication = s.h.get_action(ActionQueue::Receive, 1).unwrap().context();
     s.h.complete_action(indication, 12345);
@@ -759,11 +756,11 @@ fn s15_76_a_complete_frame_is_indicated_without_another_read() {
                 context, buffer, ..
             } => {
                 reads += 1;
-                let n = s.inbox.len();
-                assert!(n > 0, "asked to read with a whole frame buffered");
-                for (slot, b) in buffer.iter_mut().zip(s.inbox.drain(..)) {
-                    *slot = b;
-                }
+                assert!(
+                    !s.inbox.is_empty(),
+                    "asked to read with a whole frame buffered"
+                );
+                let n = read_into(&mut s.inbox, buffer);
                 s.h.complete_action(context, n);
             }
             Action::IndicateReceiveComplete {
@@ -836,10 +833,7 @@ fn s15_47_received_ping_is_answered_on_the_receive_queue() {
     else {
         panic!()
     };
-    let n = s.inbox.len();
-    for (slot, b) in buffer.iter_mut().zip(s.inbox.drain(..)) {
-        *slot = b;
-    }
+    let n = read_into(&mut s.inbox, buffer);
     s.h.complete_action(context, n);
     assert!(matches!(
         s.h.get_action(ActionQueue::Send, 2).unwrap(),
@@ -1238,10 +1232,7 @@ fn protocol_error_reporting_sequence() {
     else {
         panic!()
     };
-    let n = s.inbox.len();
-    for (slot, b) in buffer.iter_mut().zip(s.inbox.drain(..)) {
-        *slot = b;
-    }
+    let n = read_into(&mut s.inbox, buffer);
     s.h.complete_action(context, n);
     assert_eq!(
         s.h.get_action(ActionQueue::Receive, 1).unwrap_err(),

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "pair.h"
 
 /* ------------------------------------------------------------------------------------ */
 /* An in-memory transport and an action loop (a read with nothing to read is parked until
@@ -166,31 +167,6 @@ static int header_is(const WEB_SOCKET_HTTP_HEADER *h, ULONG count, const char *n
 
 static char s_host[] = "Host", s_localhost[] = "localhost";
 
-/* The sample's handshake: the client's headers plus Host go to the server, the server's
- * to the client. */
-static HRESULT handshake(WEB_SOCKET_HANDLE c, WEB_SOCKET_HANDLE s) {
-    PWEB_SOCKET_HTTP_HEADER ch, sh;
-    ULONG cn, sn;
-    WEB_SOCKET_HTTP_HEADER request[16];
-    HRESULT hr = WebSocketBeginClientHandshake(c, NULL, 0, NULL, 0, NULL, 0, &ch, &cn);
-    if (FAILED(hr)) {
-        return hr;
-    }
-    memcpy(request, ch, cn * sizeof *ch);
-    request[cn].pcName = s_host;
-    request[cn].ulNameLength = 4;
-    request[cn].pcValue = s_localhost;
-    request[cn].ulValueLength = 9;
-    hr = WebSocketBeginServerHandshake(s, NULL, NULL, 0, request, cn + 1, &sh, &sn);
-    if (FAILED(hr)) {
-        return hr;
-    }
-    hr = WebSocketEndClientHandshake(c, sh, sn, NULL, NULL, NULL);
-    if (FAILED(hr)) {
-        return hr;
-    }
-    return WebSocketEndServerHandshake(s);
-}
 
 static void pair(Peer *c, Peer *s) {
     memset(c, 0, sizeof *c);

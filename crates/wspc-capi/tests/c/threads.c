@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "pair.h"
 
 #define MESSAGES 200
 #define MAX_LEN 9000
@@ -210,27 +211,6 @@ static void *receive_thread(void *arg) {
     return NULL;
 }
 
-static HRESULT handshake(WEB_SOCKET_HANDLE c, WEB_SOCKET_HANDLE s) {
-    static char host[] = "Host", localhost[] = "localhost";
-    PWEB_SOCKET_HTTP_HEADER ch, sh;
-    ULONG cn, sn;
-    WEB_SOCKET_HTTP_HEADER request[16];
-    HRESULT hr = WebSocketBeginClientHandshake(c, NULL, 0, NULL, 0, NULL, 0, &ch, &cn);
-    if (FAILED(hr)) {
-        return hr;
-    }
-    memcpy(request, ch, cn * sizeof *ch);
-    request[cn].pcName = host;
-    request[cn].ulNameLength = 4;
-    request[cn].pcValue = localhost;
-    request[cn].ulValueLength = 9;
-    hr = WebSocketBeginServerHandshake(s, NULL, NULL, 0, request, cn + 1, &sh, &sn);
-    if (FAILED(hr)) {
-        return hr;
-    }
-    hr = WebSocketEndClientHandshake(c, sh, sn, NULL, NULL, NULL);
-    return FAILED(hr) ? hr : WebSocketEndServerHandshake(s);
-}
 
 static void two_threads_per_handle(void) {
     int fds[2];

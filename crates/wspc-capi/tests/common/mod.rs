@@ -84,11 +84,8 @@ impl Peer {
                         self.parked = Some((context, buffer.len()));
                         continue;
                     }
-                    let n = buffer.len().min(self.read_size).min(self.inbox.len());
-                    for (slot, byte) in buffer.iter_mut().zip(self.inbox.drain(..n)) {
-                        *slot = byte;
-                    }
-                    (context, n)
+                    let len = buffer.len().min(self.read_size);
+                    (context, read_into(&mut self.inbox, &mut buffer[..len]))
                 }
                 Action::IndicateReceiveComplete {
                     context,
@@ -141,6 +138,15 @@ impl Peer {
         }
         panic!("receive loop did not settle");
     }
+}
+
+/// Moves as much of `inbox` as fits into `buffer` (a RECEIVE_FROM_NETWORK buffer).
+pub fn read_into(inbox: &mut VecDeque<u8>, buffer: &mut [u8]) -> usize {
+    let n = buffer.len().min(inbox.len());
+    for (slot, byte) in buffer.iter_mut().zip(inbox.drain(..n)) {
+        *slot = byte;
+    }
+    n
 }
 
 /// Owned copies of a header list, for passing back as `HttpHeader`s.
