@@ -340,7 +340,10 @@ fn zero_bomb(mib: usize) -> Vec<u8> {
     let mut tx = Deflate::new(
         Role::Client,
         params(false, 15, 15),
-        DeflateOptions { level: 9, threshold: 0 },
+        DeflateOptions {
+            level: 9,
+            threshold: 0,
+        },
         ExtensionHeader::new("permessage-deflate"),
     );
     let zeros = vec![0u8; 1 << 20];

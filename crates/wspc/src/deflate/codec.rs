@@ -340,7 +340,10 @@ mod tests {
         Deflate::new(
             role,
             params,
-            DeflateOptions { level: 6, threshold: 0 },
+            DeflateOptions {
+                level: 6,
+                threshold: 0,
+            },
             ExtensionHeader::new(NAME),
         )
     }

@@ -1,0 +1,905 @@
+//! The C ABI: the 13 functions of `websocket.h`, exported unmangled from
+//! `libwebsocket.so` / `libwebsocket.a`.
+//!
+//! Every function checks its pointers and returns the `HRESULT` the Windows reference gives
+//! for misuse (`E_INVALIDARG` for NULL or malformed parameters, `E_INVALID_PROTOCOL_OPERATION`
+//! for a call in the wrong role or state); nothing panics across the boundary (each body
+//! runs under `catch_unwind` as a last resort, failing with `E_FAIL`). Calls on one handle
+//! are serialised by the handle's mutex. A handle pointer that was not returned by a
+//! `Create` function, or was deleted, is undefined behaviour as on Windows; NULL is always
+//! safe, and a pointer to something that is not a handle is usually detected (a signature
+//! check) and treated like NULL.
+//!
+//! Memory the functions hand out (header arrays, action buffers) follows `websocket.h`'s
+//! rules: header arrays stay valid until the matching `End` call or `WebSocketDeleteHandle`;
+//! action buffers until the action is completed.
+
+#![deny(clippy::undocumented_unsafe_blocks)]
+
+mod abi;
+mod handle;
+
+use std::ffi::{CStr, c_char, c_void};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::ptr;
+
+use bytes::Bytes;
+
+pub use abi::{
+    CloseStatusBuffer, DataBuffer, HRESULT, WebSocketBuffer, WebSocketHandle, WebSocketHttpHeader,
+    WebSocketProperty,
+};
+pub use handle::HandleCell;
+
+use crate::component::{
+    Action, AppBuffer, Handle, HttpHeader, Property, Received, Role, SendPayload,
+};
+use crate::{
+    ActionQueue, BufferType, Hresult, MAX_CLOSE_REASON_LENGTH, PropertyType, global_property,
+};
+use handle::{Arena, FfiState, HeaderArray};
+
+/// Runs an `HRESULT` function body; a panic (a bug) becomes `E_FAIL` instead of unwinding
+/// into C.
+fn guard(body: impl FnOnce() -> Result<(), Hresult>) -> HRESULT {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(())) => Hresult::S_OK.0,
+        Ok(Err(e)) => e.0,
+        Err(_) => Hresult::E_FAIL.0,
+    }
+}
+
+/// Runs a `VOID` function body, swallowing a panic (a bug) instead of unwinding into C.
+fn guard_void(body: impl FnOnce()) {
+    let _ = catch_unwind(AssertUnwindSafe(body));
+}
+
+/// Writes `value` through an out-pointer if it is not NULL.
+///
+/// # Safety
+/// `out` is NULL or valid for a write of `T` (alignment not required).
+unsafe fn put<T>(out: *mut T, value: T) {
+    if !out.is_null() {
+        // SAFETY: non-NULL, and the caller guarantees it is writable.
+        unsafe { out.write_unaligned(value) };
+    }
+}
+
+/// The handle behind `h`, if `h` is one.
+///
+/// # Safety
+/// `h` is NULL or a pointer returned by a `Create` function and not yet deleted (other
+/// pointers to readable memory are detected by the signature check).
+unsafe fn cell<'a>(h: WebSocketHandle) -> Result<&'a HandleCell, Hresult> {
+    // SAFETY: per the contract, a non-NULL `h` points to a live `HandleCell`.
+    match unsafe { h.as_ref() } {
+        Some(cell) if cell.is_valid() => Ok(cell),
+        _ => Err(Hresult::E_INVALIDARG),
+    }
+}
+
+/// A slice of `count` items at `items`; NULL is allowed only with `count == 0`.
+///
+/// # Safety
+/// A non-NULL `items` points to `count` initialised items that stay valid and unmodified
+/// for `'a`.
+unsafe fn array<'a, T>(items: *const T, count: u32) -> Result<&'a [T], Hresult> {
+    if count == 0 {
+        return Ok(&[]);
+    }
+    if items.is_null() {
+        return Err(Hresult::E_INVALIDARG);
+    }
+    // SAFETY: non-NULL with `count` items, per the contract.
+    Ok(unsafe { std::slice::from_raw_parts(items, count as usize) })
+}
+
+/// `count` bytes at `bytes` (NULL allowed when `count == 0`).
+///
+/// # Safety
+/// As [`array`].
+unsafe fn bytes_at<'a>(bytes: *const c_char, count: u32) -> Result<&'a [u8], Hresult> {
+    // SAFETY: forwarded contract.
+    unsafe { array(bytes.cast::<u8>(), count) }
+}
+
+/// The NUL-terminated UTF-8 strings of a `PCSTR` array.
+///
+/// # Safety
+/// A non-NULL `strings` points to `count` pointers, each NULL or a NUL-terminated string.
+unsafe fn strings<'a>(strings: *const *const c_char, count: u32) -> Result<Vec<&'a str>, Hresult> {
+    // SAFETY: forwarded contract.
+    let pointers = unsafe { array(strings, count)? };
+    pointers
+        .iter()
+        .map(|&p| {
+            // SAFETY: each entry is NULL or a NUL-terminated string, per the contract.
+            unsafe { string(p) }?.ok_or(Hresult::E_INVALIDARG)
+        })
+        .collect()
+}
+
+/// One optional NUL-terminated UTF-8 string.
+///
+/// # Safety
+/// `p` is NULL or a NUL-terminated string valid for `'a`.
+unsafe fn string<'a>(p: *const c_char) -> Result<Option<&'a str>, Hresult> {
+    if p.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: non-NULL and NUL-terminated, per the contract.
+    let s = unsafe { CStr::from_ptr(p) };
+    s.to_str().map(Some).map_err(|_| Hresult::E_INVALIDARG)
+}
+
+/// The headers of a `WEB_SOCKET_HTTP_HEADER` array, as byte slices.
+///
+/// # Safety
+/// A non-NULL `headers` points to `count` headers whose names and values are valid for
+/// their lengths.
+unsafe fn http_headers<'a>(
+    headers: *const WebSocketHttpHeader,
+    count: u32,
+) -> Result<Vec<HttpHeader<'a>>, Hresult> {
+    // SAFETY: forwarded contract.
+    let entries = unsafe { array(headers, count)? };
+    entries
+        .iter()
+        .map(|h| {
+            // SAFETY: name and value are valid for their lengths, per the contract.
+            let (name, value) = unsafe {
+                (
+                    bytes_at(h.name, h.name_length)?,
+                    bytes_at(h.value, h.value_length)?,
+                )
+            };
+            Ok(HttpHeader { name, value })
+        })
+        .collect()
+}
+
+/// Reads a 4-byte property value (`ULONG` or `BOOL`).
+///
+/// # Safety
+/// A non-NULL `p.value` points to `p.value_size` readable bytes.
+unsafe fn property_u32(p: &WebSocketProperty) -> Result<u32, Hresult> {
+    if p.value.is_null() || p.value_size != 4 {
+        return Err(Hresult::E_INVALIDARG);
+    }
+    // SAFETY: non-NULL and 4 bytes long, per the contract.
+    Ok(unsafe { p.value.cast::<u32>().read_unaligned() })
+}
+
+/// Decodes the property array of a `Create` call: the component's properties, and the
+/// application-allocated buffer's address if one is given.
+///
+/// # Safety
+/// As the `Create` functions' `pProperties`.
+unsafe fn decode_properties(
+    properties: *const WebSocketProperty,
+    count: u32,
+) -> Result<(Vec<Property>, Option<*mut u8>), Hresult> {
+    // SAFETY: forwarded contract.
+    let raw = unsafe { array(properties, count)? };
+    let mut out = Vec::with_capacity(raw.len());
+    let mut allocated = None;
+    for p in raw {
+        let property = match PropertyType::from_raw(p.property_type) {
+            Some(PropertyType::AllocatedBuffer) => {
+                // .NET's convention: `pvValue` points at a slot holding the buffer's
+                // address, `ulValueSize` is the buffer's length.
+                if p.value.is_null() {
+                    return Err(Hresult::E_INVALIDARG);
+                }
+                // SAFETY: a non-NULL `pvValue` points at a pointer-sized slot.
+                let base = unsafe { p.value.cast::<*mut u8>().read_unaligned() };
+                if base.is_null()
+                    || base.align_offset(crate::component::ALLOCATED_BUFFER_ALIGNMENT) != 0
+                {
+                    return Err(Hresult::E_INVALIDARG);
+                }
+                allocated = Some(base);
+                Property::AllocatedBuffer {
+                    len: p.value_size as usize,
+                }
+            }
+            Some(
+                kind @ (PropertyType::ReceiveBufferSize
+                | PropertyType::SendBufferSize
+                | PropertyType::DisableMasking
+                | PropertyType::DisableUtf8Verification),
+            ) => {
+                // SAFETY: the property's value is readable for its size, per the contract.
+                let value = unsafe { property_u32(p)? };
+                match kind {
+                    PropertyType::ReceiveBufferSize => Property::ReceiveBufferSize(value),
+                    PropertyType::SendBufferSize => Property::SendBufferSize(value),
+                    PropertyType::DisableMasking => Property::DisableMasking(value != 0),
+                    _ => Property::DisableUtf8Verification(value != 0),
+                }
+            }
+            _ => return Err(Hresult::E_INVALIDARG),
+        };
+        out.push(property);
+    }
+    Ok((out, allocated))
+}
+
+/// Shared body of the two `Create` functions.
+///
+/// # Safety
+/// As `WebSocketCreateClientHandle`.
+unsafe fn create(
+    role: Role,
+    properties: *const WebSocketProperty,
+    count: u32,
+    out: *mut WebSocketHandle,
+) -> Result<(), Hresult> {
+    if out.is_null() {
+        return Err(Hresult::E_INVALIDARG);
+    }
+    // SAFETY: `out` is non-NULL and writable, per the contract.
+    unsafe { put(out, ptr::null_mut()) };
+    // SAFETY: forwarded contract.
+    let (properties, allocated) = unsafe { decode_properties(properties, count)? };
+    let component = match role {
+        Role::Client => Handle::new_client(&properties)?,
+        Role::Server => Handle::new_server(&properties)?,
+    };
+    let sizes = component.properties();
+    let arena = allocated.map(|base| Arena {
+        base,
+        receive: sizes.receive_buffer_size as usize,
+        send: sizes.send_buffer_size as usize,
+    });
+    let cell = Box::new(HandleCell::new(FfiState {
+        component,
+        headers: None,
+        arena,
+        arena_receive: None,
+    }));
+    // SAFETY: `out` is non-NULL and writable, per the contract.
+    unsafe { put(out, Box::into_raw(cell)) };
+    Ok(())
+}
+
+/// `WebSocketCreateClientHandle`: creates a client handle with the given properties
+/// (`pProperties` may be NULL when `ulPropertyCount` is 0). On failure `*phWebSocket` is
+/// set to NULL.
+///
+/// # Safety
+/// `pProperties` is NULL or points to `ulPropertyCount` properties whose values are readable
+/// for their sizes (for `ALLOCATED_BUFFER`: a pointer-sized slot holding the address of a
+/// buffer of `ulValueSize` bytes that stays valid, and is not otherwise used, until the
+/// handle is deleted). `phWebSocket` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WebSocketCreateClientHandle(
+    p_properties: *const WebSocketProperty,
+    ul_property_count: u32,
+    ph_web_socket: *mut WebSocketHandle,
+) -> HRESULT {
+    // SAFETY: forwarded contract.
+    guard(|| unsafe { create(Role::Client, p_properties, ul_property_count, ph_web_socket) })
+}
+
+/// `WebSocketCreateServerHandle`: creates a server handle; see
+/// [`WebSocketCreateClientHandle`].
+///
+/// # Safety
+/// As [`WebSocketCreateClientHandle`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WebSocketCreateServerHandle(
+    p_properties: *const WebSocketProperty,
+    ul_property_count: u32,
+    ph_web_socket: *mut WebSocketHandle,
+) -> HRESULT {
+    // SAFETY: forwarded contract.
+    guard(|| unsafe { create(Role::Server, p_properties, ul_property_count, ph_web_socket) })
+}
+
+/// Stores a `Begin` function's header array in the handle and returns it.
+///
+/// # Safety
+/// The out-pointers are writable.
+unsafe fn return_headers(
+    state: &mut FfiState,
+    headers: &[crate::component::OwnedHeader],
+    out: *mut *mut WebSocketHttpHeader,
+    out_count: *mut u32,
+) {
+    let array = state.headers.insert(HeaderArray::new(headers));
+    // SAFETY: writable, per the contract.
+    unsafe {
+        put(out, array.as_mut_ptr());
+        put(out_count, array.len());
+    }
+}
+
+/// `WebSocketBeginClientHandshake`: returns (in `*pAdditionalHeaders`, an array owned by
+/// the handle and valid until `WebSocketEndClientHandshake` succeeds or the handle is
+/// deleted) the headers to add to the `GET` request.
+///
+/// # Safety
+/// `pszSubprotocols` / `pszExtensions` are NULL (with a count of 0) or arrays of
+/// NUL-terminated strings; `pInitialHeaders` is NULL (count 0) or an array of headers valid
+/// for their lengths; the out-pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WebSocketBeginClientHandshake(
+    h_web_socket: WebSocketHandle,
+    psz_subprotocols: *const *const c_char,
+    ul_subprotocol_count: u32,
+    psz_extensions: *const *const c_char,
+    ul_extension_count: u32,
+    p_initial_headers: *const WebSocketHttpHeader,
+    ul_initial_header_count: u32,
+    p_additional_headers: *mut *mut WebSocketHttpHeader,
+    pul_additional_header_count: *mut u32,
+) -> HRESULT {
+    guard(|| {
+        // SAFETY: the out-pointers are NULL or writable, per the contract.
+        unsafe {
+            put(p_additional_headers, ptr::null_mut());
+            put(pul_additional_header_count, 0);
+        }
+        if p_additional_headers.is_null() || pul_additional_header_count.is_null() {
+            return Err(Hresult::E_INVALIDARG);
+        }
+        // SAFETY: the handle and the arrays follow the contract.
+        let (cell, subprotocols, extensions, initial) = unsafe {
+            (
+                cell(h_web_socket)?,
+                strings(psz_subprotocols, ul_subprotocol_count)?,
+                strings(psz_extensions, ul_extension_count)?,
+                http_headers(p_initial_headers, ul_initial_header_count)?,
+            )
+        };
+        let mut state = cell.lock();
+        let headers =
+            state
+                .component
+                .begin_client_handshake(&subprotocols, &extensions, &initial)?;
+        // SAFETY: both out-pointers are non-NULL and writable.
+        unsafe {
+            return_headers(
+                &mut state,
+                &headers,
+                p_additional_headers,
+                pul_additional_header_count,
+            )
+        };
+        Ok(())
+    })
+}
+
+/// `WebSocketEndClientHandshake`: checks the server's response headers and enters the data
+/// phase. The optional outputs receive the selected extensions' indices (in:
+/// `*pulSelectedExtensionCount` is the array's capacity; out: how many) and the selected
+/// subprotocol's index (left untouched when the server selected none).
+///
+/// # Safety
+/// `pResponseHeaders` is an array of `ulReponseHeaderCount` headers valid for their
+/// lengths; `pulSelectedExtensions` is NULL or has room for `*pulSelectedExtensionCount`
+/// values; the other pointers are NULL or valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WebSocketEndClientHandshake(
+    h_web_socket: WebSocketHandle,
+    p_response_headers: *const WebSocketHttpHeader,
+    ul_reponse_header_count: u32,
+    pul_selected_extensions: *mut u32,
+    pul_selected_extension_count: *mut u32,
+    pul_selected_subprotocol: *mut u32,
+) -> HRESULT {
+    guard(|| {
+        // SAFETY: NULL or readable, per the contract.
+        let capacity = unsafe { pul_selected_extension_count.as_ref() }.map(|c| *c as usize);
+        if capacity.is_some_and(|c| c > 0) && pul_selected_extensions.is_null() {
+            return Err(Hresult::E_INVALIDARG);
+        }
+        // SAFETY: the handle and the array follow the contract.
+        let (cell, headers) = unsafe {
+            (
+                cell(h_web_socket)?,
+                http_headers(p_response_headers, ul_reponse_header_count)?,
+            )
+        };
+        let mut state = cell.lock();
+        let negotiated = state.component.end_client_handshake(&headers, capacity)?;
+        state.headers = None;
+        if capacity.is_some() {
+            for (i, &index) in negotiated.extensions.iter().enumerate() {
+                // SAFETY: `i` is below the capacity the caller gave for the array.
+                unsafe { put(pul_selected_extensions.add(i), index as u32) };
+            }
+            // SAFETY: non-NULL and writable.
+            unsafe {
+                put(
+                    pul_selected_extension_count,
+                    negotiated.extensions.len() as u32,
+                )
+            };
+        }
+        if let Some(index) = negotiated.subprotocol {
+            // SAFETY: NULL or writable.
+            unsafe { put(pul_selected_subprotocol, index as u32) };
+        }
+        Ok(())
+    })
+}
+
+/// `WebSocketBeginServerHandshake`: checks the client's request headers and returns (in
+/// `*pResponseHeaders`, owned by the handle and valid until `WebSocketEndServerHandshake`
+/// or the handle is deleted) the headers of the `101` response. The data phase starts here.
+///
+/// # Safety
+/// `pszSubprotocolSelected` is NULL or a NUL-terminated string; `pszExtensionSelected` is
+/// NULL (count 0) or an array of NUL-terminated strings; `pRequestHeaders` is an array of
+/// headers valid for their lengths; the out-pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WebSocketBeginServerHandshake(
+    h_web_socket: WebSocketHandle,
+    psz_subprotocol_selected: *const c_char,
+    psz_extension_selected: *const *const c_char,
+    ul_extension_selected_count: u32,
+    p_request_headers: *const WebSocketHttpHeader,
+    ul_request_header_count: u32,
+    p_response_headers: *mut *mut WebSocketHttpHeader,
+    pul_response_header_count: *mut u32,
+) -> HRESULT {
+    guard(|| {
+        // SAFETY: the out-pointers are NULL or writable, per the contract.
+        unsafe {
+            put(p_response_headers, ptr::null_mut());
+            put(pul_response_header_count, 0);
+        }
+        if p_response_headers.is_null() || pul_response_header_count.is_null() {
+            return Err(Hresult::E_INVALIDARG);
+        }
+        // SAFETY: the handle, the strings and the array follow the contract.
+        let (cell, subprotocol, extensions, request) = unsafe {
+            (
+                cell(h_web_socket)?,
+                string(psz_subprotocol_selected)?,
+                strings(psz_extension_selected, ul_extension_selected_count)?,
+                http_headers(p_request_headers, ul_request_header_count)?,
+            )
+        };
+        let mut state = cell.lock();
+        let headers = state
+            .component
+            .begin_server_handshake(subprotocol, &extensions, &request)?;
+        // SAFETY: both out-pointers are non-NULL and writable.
+        unsafe {
+            return_headers(
+                &mut state,
+                &headers,
+                p_response_headers,
+                pul_response_header_count,
+            )
+        };
+        Ok(())
+    })
+}
+
+/// `WebSocketEndServerHandshake`: ends the server handshake (optional) and releases the
+/// header array `WebSocketBeginServerHandshake` returned.
+///
+/// # Safety
+/// `hWebSocket` is NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WebSocketEndServerHandshake(h_web_socket: WebSocketHandle) -> HRESULT {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let cell = unsafe { cell(h_web_socket)? };
+        let mut state = cell.lock();
+        state.component.end_server_handshake()?;
+        state.headers = None;
+        Ok(())
+    })
+}
+
+/// `WebSocketSend`: queues a send. For the data types `pBuffer->Data` names the payload,
+/// which must stay valid and unchanged until the send's `INDICATE_SEND_COMPLETE` action
+/// (it is written from there directly when no masking is needed); for `CLOSE`,
+/// `pBuffer->CloseStatus` (or NULL for a Close frame without status); for `PING_PONG` and
+/// `UNSOLICITED_PONG`, `pBuffer` must be NULL. `Context` comes back with the send's actions.
+///
+/// # Safety
+/// `pBuffer` is NULL or points to a buffer whose memory is valid for its length (for data,
+/// until the send completes).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WebSocketSend(
+    h_web_socket: WebSocketHandle,
+    buffer_type: u32,
+    p_buffer: *mut WebSocketBuffer,
+    context: *mut c_void,
+) -> HRESULT {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let cell = unsafe { cell(h_web_socket)? };
+        let buffer_type = BufferType::from_raw(buffer_type).ok_or(Hresult::E_INVALIDARG)?;
+        // SAFETY: NULL or a readable buffer, per the contract.
+        let buffer = unsafe { p_buffer.as_ref() }.copied();
+        let payload = match (buffer_type, buffer) {
+            (t, Some(b)) if t.is_data() => {
+                // SAFETY: the data arm is the one used for data types.
+                let data = unsafe { b.data };
+                if data.buffer.is_null() && data.length > 0 {
+                    return Err(Hresult::E_INVALIDARG);
+                }
+                SendPayload::Data(if data.length == 0 {
+                    Bytes::new()
+                } else {
+                    Bytes::from_owner(AppMemory {
+                        ptr: data.buffer,
+                        len: data.length as usize,
+                    })
+                })
+            }
+            (BufferType::Close, Some(b)) => {
+                // SAFETY: the close arm is the one used for CLOSE.
+                let close = unsafe { b.close_status };
+                if close.reason_length as usize > MAX_CLOSE_REASON_LENGTH {
+                    return Err(Hresult::E_INVALIDARG);
+                }
+                // SAFETY: the reason is valid for its length, per the contract.
+                let reason = unsafe { array(close.reason.cast_const(), close.reason_length)? };
+                SendPayload::Close {
+                    status: close.status,
+                    reason: Bytes::copy_from_slice(reason),
+                }
+            }
+            (t, None) if t.is_control() => SendPayload::None,
+            _ => return Err(Hresult::E_INVALIDARG),
+        };
+        cell.lock()
+            .component
+            .send(buffer_type, payload, context as usize)
+    })
+}
+
+/// An application's send payload, referenced without a copy.
+struct AppMemory {
+    ptr: *const u8,
+    len: usize,
+}
+
+impl AsRef<[u8]> for AppMemory {
+    fn as_ref(&self) -> &[u8] {
+        // SAFETY: the application keeps the payload valid and unchanged until the send's
+        // INDICATE_SEND_COMPLETE action, and the component drops every reference to it
+        // when that action is completed (or the handle is deleted).
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+}
+
+// SAFETY: the memory is plain bytes that the application does not change while the send is
+// queued; reading it from another thread is fine.
+unsafe impl Send for AppMemory {}
+
+/// `WebSocketReceive`: queues a receive. With `pBuffer` NULL the data is handed out from the
+/// handle's memory (valid until the `INDICATE_RECEIVE_COMPLETE` action is completed);
+/// otherwise it is copied into `pBuffer->Data` (at most `ulBufferLength` bytes per
+/// receive).
+///
+/// # Safety
+/// `pBuffer` is NULL or describes writable memory that stays valid until the receive's
+/// `INDICATE_RECEIVE_COMPLETE` action.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WebSocketReceive(
+    h_web_socket: WebSocketHandle,
+    p_buffer: *mut WebSocketBuffer,
+    pv_context: *mut c_void,
+) -> HRESULT {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let cell = unsafe { cell(h_web_socket)? };
+        // SAFETY: NULL or readable; the data arm is the one a receive uses.
+        let target = match unsafe { p_buffer.as_ref().map(|b| b.data) } {
+            None => None,
+            Some(d) if d.buffer.is_null() || d.length == 0 => return Err(Hresult::E_INVALIDARG),
+            Some(d) => Some(AppBuffer {
+                addr: d.buffer as usize,
+                len: d.length as usize,
+            }),
+        };
+        cell.lock().component.receive(target, pv_context as usize)
+    })
+}
+
+/// `WebSocketGetAction`: the next action on the queue(s). On `NO_ACTION` and on failure the
+/// outputs are still set: `*pAction = WEB_SOCKET_NO_ACTION`, `*pulDataBufferCount = 0`,
+/// `*pBufferType = 0`, `*pvApplicationContext` and `*pvActionContext` NULL.
+///
+/// # Safety
+/// `pDataBuffers` is NULL (with `*pulDataBufferCount == 0`) or has room for
+/// `*pulDataBufferCount` buffers; the other pointers are NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WebSocketGetAction(
+    h_web_socket: WebSocketHandle,
+    e_action_queue: u32,
+    p_data_buffers: *mut WebSocketBuffer,
+    pul_data_buffer_count: *mut u32,
+    p_action: *mut u32,
+    p_buffer_type: *mut u32,
+    pv_application_context: *mut *mut c_void,
+    pv_action_context: *mut *mut c_void,
+) -> HRESULT {
+    guard(|| {
+        // SAFETY: NULL or readable and writable, per the contract.
+        let capacity = unsafe { pul_data_buffer_count.as_ref() }.map_or(0, |c| *c as usize);
+        // SAFETY: each out-pointer is NULL or writable.
+        unsafe {
+            put(pul_data_buffer_count, 0);
+            put(p_action, 0);
+            put(p_buffer_type, 0);
+            put(pv_application_context, ptr::null_mut());
+            put(pv_action_context, ptr::null_mut());
+        }
+        if pul_data_buffer_count.is_null()
+            || p_action.is_null()
+            || p_buffer_type.is_null()
+            || pv_action_context.is_null()
+            || (capacity > 0 && p_data_buffers.is_null())
+        {
+            return Err(Hresult::E_INVALIDARG);
+        }
+        let queue = ActionQueue::from_raw(e_action_queue).ok_or(Hresult::E_INVALIDARG)?;
+        // SAFETY: forwarded contract.
+        let cell = unsafe { cell(h_web_socket)? };
+        let mut state = cell.lock();
+        let FfiState {
+            component,
+            arena,
+            arena_receive,
+            ..
+        } = &mut *state;
+        let action = component.get_action(queue, capacity)?;
+        let (kind, context) = (action.kind(), action.context());
+        let mut buffers: [Option<WebSocketBuffer>; 2] = [None, None];
+        let (buffer_type, app_context) = match action {
+            Action::NoAction => return Ok(()),
+            Action::SendToNetwork {
+                buffer_type,
+                buffers: send,
+                app_context,
+                ..
+            } => {
+                if let Some(header) = send.header {
+                    // SAFETY: the arena's control region has room for a header.
+                    let ptr = unsafe { place(arena.as_ref().map(Arena::control_region), header) };
+                    buffers[0] = Some(data_buffer(ptr, header.len()));
+                }
+                if let Some(payload) = send.payload {
+                    let region = arena
+                        .as_ref()
+                        .filter(|_| !send.payload_is_app_memory)
+                        .map(|a| {
+                            if buffer_type.is_control() {
+                                a.control_region().wrapping_add(Arena::CONTROL_PAYLOAD)
+                            } else {
+                                a.send_region()
+                            }
+                        });
+                    // SAFETY: a control payload (at most 125 bytes) fits the control region
+                    // after the header; a copied data piece is at most the send buffer size,
+                    // the send region's size.
+                    let ptr = unsafe { place(region, payload) };
+                    buffers[usize::from(buffers[0].is_some())] =
+                        Some(data_buffer(ptr, payload.len()));
+                }
+                (buffer_type.raw(), app_context.unwrap_or(0))
+            }
+            Action::ReceiveFromNetwork {
+                buffer,
+                app_context,
+                ..
+            } => {
+                let (ptr, len) = match arena {
+                    Some(a) => {
+                        *arena_receive = Some(context);
+                        (a.receive_region(), buffer.len().min(a.receive))
+                    }
+                    None => (buffer.as_mut_ptr(), buffer.len()),
+                };
+                buffers[0] = Some(data_buffer(ptr, len));
+                (0, app_context)
+            }
+            Action::IndicateSendComplete {
+                buffer_type,
+                app_context,
+                ..
+            } => (buffer_type.raw(), app_context),
+            Action::IndicateReceiveComplete {
+                buffer_type,
+                data,
+                target,
+                app_context,
+                ..
+            } => {
+                let (bytes, status) = match data {
+                    Received::Data(d) => (d, None),
+                    Received::Close { status, reason } => (reason, Some(status)),
+                };
+                let region = match target {
+                    Some(t) => Some(t.addr as *mut u8),
+                    None => arena.as_ref().map(Arena::receive_region),
+                };
+                // SAFETY: the delivered bytes are at most the target's length (the component
+                // bounds them) or the receive buffer size (the arena's receive region).
+                let ptr = unsafe { place(region, bytes) };
+                buffers[0] = Some(match status {
+                    None => data_buffer(ptr, bytes.len()),
+                    Some(status) => WebSocketBuffer {
+                        close_status: CloseStatusBuffer {
+                            reason: ptr,
+                            reason_length: bytes.len() as u32,
+                            status,
+                        },
+                    },
+                });
+                (buffer_type.raw(), app_context)
+            }
+        };
+        let mut count = 0;
+        for b in buffers.into_iter().flatten() {
+            // SAFETY: the component hands out at most `capacity` buffers, and the array has
+            // room for `capacity`.
+            unsafe { p_data_buffers.add(count).write_unaligned(b) };
+            count += 1;
+        }
+        // SAFETY: the out-pointers were checked non-NULL above and are writable.
+        unsafe {
+            put(pul_data_buffer_count, count as u32);
+            put(p_action, kind as u32);
+            put(p_buffer_type, buffer_type);
+            put(pv_application_context, app_context as *mut c_void);
+            put(pv_action_context, context as *mut c_void);
+        }
+        Ok(())
+    })
+}
+
+fn data_buffer(buffer: *mut u8, length: usize) -> WebSocketBuffer {
+    WebSocketBuffer {
+        data: DataBuffer {
+            buffer,
+            length: length as u32,
+        },
+    }
+}
+
+/// Where the bytes of an action are handed out: copied to `region` if given (application
+/// memory: a receive's target or the allocated buffer), else in place. Empty → NULL.
+///
+/// # Safety
+/// `region`, if given, is writable for `bytes.len()` bytes.
+unsafe fn place(region: Option<*mut u8>, bytes: &[u8]) -> *mut u8 {
+    if bytes.is_empty() {
+        return ptr::null_mut();
+    }
+    match region {
+        Some(dst) => {
+            // SAFETY: writable for `bytes.len()`, per the contract; `copy` allows overlap.
+            unsafe { ptr::copy(bytes.as_ptr(), dst, bytes.len()) };
+            dst
+        }
+        None => bytes.as_ptr().cast_mut(),
+    }
+}
+
+/// `WebSocketCompleteAction`: the action `pvActionContext` was carried out, moving
+/// `ulBytesTransferred` bytes. A NULL or unknown context (e.g. after `NO_ACTION`) is
+/// ignored.
+///
+/// # Safety
+/// `hWebSocket` is NULL or a live handle; after a `RECEIVE_FROM_NETWORK` action the first
+/// `ulBytesTransferred` bytes of its buffer were written.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WebSocketCompleteAction(
+    h_web_socket: WebSocketHandle,
+    pv_action_context: *mut c_void,
+    ul_bytes_transferred: u32,
+) {
+    guard_void(|| {
+        // SAFETY: forwarded contract.
+        let Ok(cell) = (unsafe { cell(h_web_socket) }) else {
+            return;
+        };
+        let context = pv_action_context as usize;
+        let n = ul_bytes_transferred as usize;
+        let mut state = cell.lock();
+        let FfiState {
+            component,
+            arena,
+            arena_receive,
+            ..
+        } = &mut *state;
+        match arena.as_ref() {
+            Some(a) if context != 0 && *arena_receive == Some(context) => {
+                *arena_receive = None;
+                // SAFETY: the application read `n` bytes into the arena's receive region
+                // (at most its size).
+                let data =
+                    unsafe { std::slice::from_raw_parts(a.receive_region(), n.min(a.receive)) };
+                component.complete_receive_with(context, data);
+            }
+            _ => {
+                component.complete_action(context, n);
+            }
+        }
+    })
+}
+
+/// `WebSocketAbortHandle`: no more network work on the handle; queued operations still come
+/// out of `WebSocketGetAction` as completions. Does nothing before the handshake completed.
+///
+/// # Safety
+/// `hWebSocket` is NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WebSocketAbortHandle(h_web_socket: WebSocketHandle) {
+    guard_void(|| {
+        // SAFETY: forwarded contract.
+        if let Ok(cell) = unsafe { cell(h_web_socket) } {
+            cell.lock().component.abort();
+        }
+    })
+}
+
+/// `WebSocketDeleteHandle`: frees the handle and everything it holds. NULL is ignored.
+///
+/// # Safety
+/// `hWebSocket` is NULL or a live handle that no other thread is using; it must not be used
+/// afterwards.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WebSocketDeleteHandle(h_web_socket: WebSocketHandle) {
+    guard_void(|| {
+        // SAFETY: forwarded contract.
+        if unsafe { cell(h_web_socket) }.is_err() {
+            return;
+        }
+        // SAFETY: a live handle was created by `Box::into_raw` in `create`, and the caller
+        // gives up every use of it.
+        let mut cell = unsafe { Box::from_raw(h_web_socket) };
+        cell.invalidate();
+        drop(cell);
+    })
+}
+
+/// `WebSocketGetGlobalProperty`: reads `KEEPALIVE_INTERVAL` (one `ULONG`, milliseconds) or
+/// `SUPPORTED_VERSIONS` (an array of `ULONG`). `*ulSize` is the room in bytes on input and
+/// the size written on output; too little room fails with
+/// `HRESULT_FROM_WIN32(ERROR_INSUFFICIENT_BUFFER)` and sets `*ulSize` to the size needed.
+///
+/// # Safety
+/// `pvValue` is NULL or writable for `*ulSize` bytes; `ulSize` is NULL or valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn WebSocketGetGlobalProperty(
+    e_type: u32,
+    pv_value: *mut c_void,
+    ul_size: *mut u32,
+) -> HRESULT {
+    guard(|| {
+        // SAFETY: NULL or valid, per the contract.
+        let Some(room) = (unsafe { ul_size.as_ref() }).copied() else {
+            return Err(Hresult::E_INVALIDARG);
+        };
+        let property = PropertyType::from_raw(e_type).ok_or(Hresult::E_INVALIDARG)?;
+        let values = global_property(property)?;
+        let needed = size_of_val(values) as u32;
+        if room < needed {
+            // SAFETY: valid, checked above.
+            unsafe { put(ul_size, needed) };
+            return Err(Hresult::E_INSUFFICIENT_BUFFER);
+        }
+        if pv_value.is_null() {
+            return Err(Hresult::E_INVALIDARG);
+        }
+        for (i, v) in values.iter().enumerate() {
+            // SAFETY: `pvValue` is writable for `room >= needed` bytes.
+            unsafe { put(pv_value.cast::<u32>().add(i), *v) };
+        }
+        // SAFETY: valid, checked above.
+        unsafe { put(ul_size, needed) };
+        Ok(())
+    })
+}
