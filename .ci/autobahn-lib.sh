@@ -15,8 +15,10 @@ ab_server() {
     --out "$AB_REPORTS/server-$name" --wait 30 --timeout 1200
 }
 
+# (The harness's own --agent option does not reach the command in client mode — its
+# AUTOBAHN_AGENT=... expansion is run as a command — so the agent goes through env.)
 ab_client() {
   local name=$1 port=$2; shift 2
-  "$AUTOBAHN" client --port "$port" --cases "$AB_CASES" --agent "$name" \
+  "$AUTOBAHN" client --port "$port" --cases "$AB_CASES" \
     --out "$AB_REPORTS/client-$name" --timeout 1200 -- env AUTOBAHN_AGENT="$name" "$@"
 }

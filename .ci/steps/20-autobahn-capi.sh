@@ -14,7 +14,4 @@ gcc -std=c11 -O2 -Wall -Wextra -Werror -pthread -I crates/wspc-capi/include \
   crates/wspc-capi/examples/c/echo_server.c -L target/release -lwebsocket \
   -Wl,-rpath,"$PWD/target/release" -o target/release/capi/echo_server
 ab_server wspc-capi 9303 ./target/release/capi/echo_server 127.0.0.1:9303
-# Not ab_client: the harness's --agent option does not reach the command in client mode
-# (its AUTOBAHN_AGENT=... expansion is taken as a command), so the agent goes through env.
-"$AUTOBAHN" client --port 9304 --cases "$AB_CASES" --out "$AB_REPORTS/client-wspc-capi" \
-  --timeout 1200 -- env AUTOBAHN_AGENT=wspc-capi ./target/release/examples/component_autobahn_client
+ab_client wspc-capi 9304 ./target/release/examples/component_autobahn_client
