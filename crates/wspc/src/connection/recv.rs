@@ -20,6 +20,9 @@ use crate::utf8::Utf8Validator;
 
 use super::{Connection, Role};
 
+/// Unmasking and UTF-8 validation work through a payload in blocks of this size.
+const FUSED_BLOCK: usize = 16 * 1024;
+
 /// Reads are offered at least this much room.
 const MIN_READ: usize = 4096;
 /// … and at most this much, however large the frame being received.
@@ -275,19 +278,32 @@ impl Connection {
             .min(usize::try_from(frame.remaining).unwrap_or(usize::MAX));
         if present > frame.ready {
             let fresh = &mut recv.buf[frame.ready..present];
-            if let Some(key) = frame.mask {
-                apply_mask(fresh, key, frame.phase);
+            let mut text = match recv.msg.as_mut() {
+                Some(msg)
+                    if !frame.opcode.is_control()
+                        && msg.kind == MessageKind::Text
+                        && !msg.decoded
+                        && validate =>
+                {
+                    Some(&mut msg.utf8)
+                }
+                _ => None,
+            };
+            // Unmask and validate a block at a time, so each block is validated while it
+            // is still in the L1 cache.
+            let mut phase = frame.phase;
+            for block in fresh.chunks_mut(FUSED_BLOCK) {
+                if let Some(key) = frame.mask {
+                    apply_mask(block, key, phase);
+                }
+                phase = (phase + block.len()) & 3;
+                if let Some(utf8) = text.as_deref_mut()
+                    && utf8.feed(block).is_err()
+                {
+                    return self.protocol_failure(ProtocolError::InvalidUtf8);
+                }
             }
-            frame.phase = (frame.phase + fresh.len()) & 3;
-            if !frame.opcode.is_control()
-                && let Some(msg) = recv.msg.as_mut()
-                && msg.kind == MessageKind::Text
-                && !msg.decoded
-                && validate
-                && msg.utf8.feed(fresh).is_err()
-            {
-                return self.protocol_failure(ProtocolError::InvalidUtf8);
-            }
+            frame.phase = phase;
             frame.ready = present;
         }
         if frame.opcode.is_control() {
