@@ -2,8 +2,9 @@
 # Usage (sourced): ab_server NAME PORT CMD...   runs autobahn's fuzzingclient against CMD
 #                  ab_client NAME PORT CMD...   runs autobahn's fuzzingserver for CMD
 AUTOBAHN="$WSPC_SHARED/conformance/autobahn"
-# Groups 1-10 (RFC 6455). 12.*/13.* (permessage-deflate) join when deflate lands.
+# Groups 1-10 (RFC 6455) by default; AB_ALL adds 12.*/13.* (permessage-deflate).
 AB_CASES="${AB_CASES:-1.*,2.*,3.*,4.*,5.*,6.*,7.*,8.*,9.*,10.*}"
+AB_ALL="1.*,2.*,3.*,4.*,5.*,6.*,7.*,8.*,9.*,10.*,12.*,13.*"
 AB_REPORTS="${AB_REPORTS:-autobahn-reports}"
 
 ab_server() {

@@ -14,4 +14,3 @@ gcc -std=c11 -O2 -Wall -Wextra -Werror -pthread -I crates/wspc-capi/include \
   crates/wspc-capi/examples/c/echo_server.c -L target/release -lwebsocket \
   -Wl,-rpath,"$PWD/target/release" -o target/release/capi/echo_server
 ab_server wspc-capi 9303 ./target/release/capi/echo_server 127.0.0.1:9303
-ab_client wspc-capi 9304 ./target/release/examples/component_autobahn_client
