@@ -11,4 +11,5 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 # Autobahn TestSuite (installs itself into ~/.cache on first use; ~30 s).
-"$WSPC_SHARED/conformance/autobahn" install
+source .ci/autobahn-lib.sh
+"$AUTOBAHN" install
