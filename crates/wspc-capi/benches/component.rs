@@ -36,10 +36,9 @@ fn client_frame() -> Vec<u8> {
     wire
 }
 
-/// A server handle past the opening handshake (the headers a client would send).
-fn component_server() -> Handle {
+/// The request headers a client handle asks for (plus Host), as name/value bytes.
+fn client_request() -> Vec<(Vec<u8>, Vec<u8>)> {
     let mut client = Handle::new_client(&[]).unwrap();
-    let mut server = Handle::new_server(&[]).unwrap();
     let mut request: Vec<(Vec<u8>, Vec<u8>)> = client
         .begin_client_handshake(&[], &[], &[])
         .unwrap()
@@ -47,6 +46,13 @@ fn component_server() -> Handle {
         .map(|h| (h.name.as_bytes().to_vec(), h.value.into_bytes()))
         .collect();
     request.push((b"Host".to_vec(), b"localhost".to_vec()));
+    request
+}
+
+/// A server handle past the opening handshake.
+fn component_server() -> Handle {
+    let mut server = Handle::new_server(&[]).unwrap();
+    let request = client_request();
     let request: Vec<HttpHeader> = request.iter().map(|(n, v)| HttpHeader::new(n, v)).collect();
     server.begin_server_handshake(None, &[], &request).unwrap();
     server.end_server_handshake().unwrap();
@@ -116,14 +122,7 @@ struct CServer {
 
 impl CServer {
     fn new() -> CServer {
-        let mut client = Handle::new_client(&[]).unwrap();
-        let mut request: Vec<(Vec<u8>, Vec<u8>)> = client
-            .begin_client_handshake(&[], &[], &[])
-            .unwrap()
-            .into_iter()
-            .map(|h| (h.name.as_bytes().to_vec(), h.value.into_bytes()))
-            .collect();
-        request.push((b"Host".to_vec(), b"localhost".to_vec()));
+        let mut request = client_request();
         let headers: Vec<WebSocketHttpHeader> = request
             .iter_mut()
             .map(|(n, v)| WebSocketHttpHeader {
