@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::time::Instant;
@@ -285,7 +285,10 @@ async fn shutdown_signal() -> std::io::Result<&'static str> {
     }
 }
 
-async fn refuse<S: AsyncWrite + Unpin>(mut stream: S) {
+/// Answers 503 without reading the request, then drains what the client sends for a
+/// moment (closing with unread input would reset the connection and could destroy the
+/// response before the client reads it).
+async fn refuse<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S) {
     let body = "too many connections\n";
     let response = format!(
         "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n{body}",
@@ -294,6 +297,11 @@ async fn refuse<S: AsyncWrite + Unpin>(mut stream: S) {
     let _ = tokio::time::timeout(Duration::from_secs(2), async {
         stream.write_all(response.as_bytes()).await?;
         stream.shutdown().await
+    })
+    .await;
+    let mut sink = [0u8; 1024];
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        while stream.read(&mut sink).await.is_ok_and(|n| n > 0) {}
     })
     .await;
 }
