@@ -387,6 +387,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         Ok(())
     }
 
+    /// Queues one fragment of a message (no I/O).
+    pub(crate) fn start_fragment(
+        &mut self,
+        kind: wspc::MessageKind,
+        data: bytes::Bytes,
+        fin: bool,
+    ) -> Result<()> {
+        if self.finished {
+            return Err(Error::Closed);
+        }
+        self.conn.send_fragment(kind, data, fin)?;
+        Ok(())
+    }
+
     /// Writes everything queued.
     pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>, side: Side) -> Poll<Result<()>> {
         if self.write_dead {
