@@ -173,6 +173,16 @@ impl ServerBuilder {
         S: AsyncRead + AsyncWrite + Unpin,
         F: FnOnce(&Request) -> std::result::Result<Option<String>, http::Response<String>>,
     {
+        // The handshake's state lives on the heap only while it runs: a task that
+        // accepts and then serves the socket for hours does not keep room for it.
+        Box::pin(self.accept_with_inner(stream, f)).await
+    }
+
+    async fn accept_with_inner<S, F>(&self, stream: S, f: F) -> Result<WebSocket<S>>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+        F: FnOnce(&Request) -> std::result::Result<Option<String>, http::Response<String>>,
+    {
         match self.read_request(stream).await? {
             Incoming::WebSocket(pending) => match f(pending.request()) {
                 Ok(subprotocol) => pending.accept(subprotocol.as_deref()).await,
