@@ -17,12 +17,10 @@ fi
 # Node packages (playwright-core drives chromium; ws is an interop peer), pinned by
 # .ci/node/package-lock.json, installed into the git-ignored .ci/node/node_modules.
 (cd .ci/node && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-# Python `websockets`, the other permessage-deflate interop peer.
-python3 -c 'import websockets.asyncio.client' 2>/dev/null ||
-  python3 -m pip install -q --disable-pip-version-check 'websockets>=13' >/dev/null
 # Autobahn TestSuite (installs itself into ~/.cache on first use; ~30 s).
 "$WSPC_SHARED/conformance/autobahn" install
-# Python `websockets` for the interop tests of crates/wspc-tokio (pinned; idempotent).
+# Python `websockets` for the interop tests of crates/wspc-tokio and crates/wspc-cli
+# (pinned; idempotent).
 if ! python3 -c 'import websockets, sys; sys.exit(websockets.__version__ != "15.0.1")' 2>/dev/null; then
   python3 -m pip install -q --disable-pip-version-check websockets==15.0.1
 fi
