@@ -615,3 +615,30 @@ fn connect_prints_binary_as_hex_and_sends_headers() {
         text(&out.stderr)
     );
 }
+
+#[tokio::test]
+async fn keepalive_pings_and_closes_a_silent_client_with_1011() {
+    let server = Server::start(&["--keepalive", "200ms"]);
+    bounded(async {
+        // A client that sees Pings but does not answer them.
+        let options = wspc_tokio::Options::new()
+            .auto_pong(false)
+            .deliver_pings(true);
+        let (mut ws, _) = ClientBuilder::new(&server.url())
+            .unwrap()
+            .options(options)
+            .connect()
+            .await
+            .unwrap();
+        match ws.recv().await.unwrap() {
+            Ok(Message::Ping(_)) => {}
+            other => panic!("expected a Ping, got {other:?}"),
+        }
+        match ws.recv().await.unwrap() {
+            Ok(Message::Close(Some(frame))) => assert_eq!(frame.code, CloseCode::SERVER_ERROR),
+            other => panic!("expected a Close 1011, got {other:?}"),
+        }
+    })
+    .await;
+    assert!(server.log().contains("keepalive"), "{}", server.log());
+}
