@@ -16,7 +16,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let deflate = args.iter().any(|a| a == "--deflate");
     let mut nums = args.iter().filter(|a| !a.starts_with("--"));
-    let n: usize = nums.next().map(|a| a.parse()).transpose()?.unwrap_or(100_000);
+    let n: usize = nums
+        .next()
+        .map(|a| a.parse())
+        .transpose()?
+        .unwrap_or(100_000);
     let size: usize = nums.next().map(|a| a.parse()).transpose()?.unwrap_or(1024);
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
