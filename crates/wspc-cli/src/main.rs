@@ -1,0 +1,309 @@
+//! `wspc`: a WebSocket server, client and load generator on the wspc engine.
+//!
+//! - `wspc serve` — echo (or broadcast) server with a browser console on `GET /`.
+//! - `wspc connect URL` — stdin lines out as text messages, messages in on stdout.
+//! - `wspc bench URL` — closed-loop load generator (uWebSockets `load_test` style).
+//!
+//! See the crate README for every flag.
+
+mod bench;
+mod connect;
+mod histogram;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+/// A WebSocket server, client and load generator (RFC 6455 + permessage-deflate).
+#[derive(Debug, Parser)]
+#[command(name = "wspc", version, about, propagate_version = true)]
+struct Cli {
+    /// More logging on stderr (-v debug, -vv trace); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Echo (or broadcast) WebSocket server, with a browser console on GET /.
+    Serve(ServeArgs),
+    /// Connect to a WebSocket server: stdin lines out as text messages, messages in on stdout.
+    Connect(ConnectArgs),
+    /// Closed-loop load generator: N connections, P messages in flight each, echoes verified.
+    Bench(BenchArgs),
+}
+
+/// `wspc serve` flags.
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(short, long, default_value = "127.0.0.1:9001")]
+    listen: String,
+    /// echo: every message back to its sender; broadcast: to every connected client.
+    #[arg(short, long, value_enum, default_value_t = serve::Mode::Echo)]
+    mode: serve::Mode,
+    /// TLS certificate chain (PEM); with --tls-key, serves wss:// and https://.
+    #[arg(long, requires = "tls_key", value_name = "FILE")]
+    tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, requires = "tls_cert", value_name = "FILE")]
+    tls_key: Option<PathBuf>,
+    /// Accept this subprotocol when a client offers it (repeatable; first match in the
+    /// client's order wins).
+    #[arg(long = "subprotocol", value_name = "NAME")]
+    subprotocols: Vec<String>,
+    /// Largest message accepted, in bytes after decompression (larger: close 1009).
+    #[arg(long, default_value_t = 64 << 20, value_name = "BYTES")]
+    max_message_size: usize,
+    /// Largest frame accepted, in bytes (larger: close 1009).
+    #[arg(long, default_value_t = 16 << 20, value_name = "BYTES")]
+    max_frame_size: usize,
+    /// Most frames in one message (more: close 1008). Default: no limit beyond the size.
+    #[arg(long, default_value_t = u32::MAX, value_name = "N")]
+    max_fragments: u32,
+    /// Ping a client after this much silence; no Pong within the same time closes it (1011).
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    keepalive: Option<Duration>,
+    /// Close (1001) a client that sent no message for this long.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    idle_timeout: Option<Duration>,
+    /// Most simultaneous connections; more get HTTP 503.
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    max_connections: usize,
+    /// Refuse permessage-deflate (accepted by default).
+    #[arg(long)]
+    no_deflate: bool,
+    /// Broadcast mode: messages queued per client before it is closed as too slow (1008).
+    #[arg(long, default_value_t = 1024, value_name = "N")]
+    broadcast_queue: usize,
+}
+
+/// `wspc connect` flags.
+#[derive(Debug, Args)]
+struct ConnectArgs {
+    /// ws:// or wss:// URL.
+    url: String,
+    /// Extra request header (repeatable).
+    #[arg(short = 'H', long = "header", value_name = "'Name: value'")]
+    headers: Vec<String>,
+    /// Offer this subprotocol (repeatable, most preferred first).
+    #[arg(long = "subprotocol", value_name = "NAME")]
+    subprotocols: Vec<String>,
+    /// Also trust the CA certificate(s) in this PEM file.
+    #[arg(long, value_name = "FILE")]
+    ca: Option<PathBuf>,
+    /// Accept any server certificate (testing only).
+    #[arg(short = 'k', long)]
+    insecure: bool,
+    /// Ping after this much silence; no Pong within the same time fails the connection.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    ping_interval: Option<Duration>,
+    /// Do not offer permessage-deflate (offered by default).
+    #[arg(long)]
+    no_deflate: bool,
+    /// Write binary messages to stdout as they are (default: one hex line each).
+    #[arg(long)]
+    raw: bool,
+    /// Close code sent at the end of input.
+    #[arg(long, default_value_t = 1000, value_name = "CODE")]
+    close_code: u16,
+    /// Close reason sent at the end of input.
+    #[arg(long, default_value = "", value_name = "TEXT")]
+    close_reason: String,
+    /// Largest message accepted, in bytes.
+    #[arg(long, default_value_t = 64 << 20, value_name = "BYTES")]
+    max_message_size: usize,
+}
+
+/// `wspc bench` flags.
+#[derive(Debug, Args)]
+struct BenchArgs {
+    /// ws://host:port/path of an echo server (with --raw: host:port or tcp://host:port).
+    url: String,
+    /// Number of connections.
+    #[arg(short = 'c', long, default_value_t = 100)]
+    connections: usize,
+    /// Messages in flight per connection.
+    #[arg(short = 'p', long = "in-flight", default_value_t = 1)]
+    in_flight: usize,
+    /// Payload size in bytes.
+    #[arg(short = 's', long, default_value_t = 20)]
+    size: usize,
+    /// Send text messages (default: binary).
+    #[arg(long)]
+    text: bool,
+    /// Measured time, e.g. 10s, 500ms, 1m.
+    #[arg(short = 'd', long, default_value = "10s", value_parser = parse_duration)]
+    duration: Duration,
+    /// Warm-up before measuring (not counted).
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    warmup: Duration,
+    /// Stop after this many echoes in total (no warm-up, no time limit; for callgrind).
+    #[arg(long, conflicts_with = "duration")]
+    count: Option<u64>,
+    /// Plain TCP echo of SIZE-byte payloads, no WebSocket (the raw-TCP ceiling).
+    #[arg(long, conflicts_with_all = ["deflate", "text"])]
+    raw: bool,
+    /// Offer permessage-deflate (messages then go through the engine's compressor).
+    #[arg(long)]
+    deflate: bool,
+    /// Print one JSON object on stdout instead of the summary.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Parses `10s`, `500ms`, `2m`, `1.5s` or a bare number of seconds.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (number, unit) = match s.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("invalid duration {s:?} (try 10s, 500ms, 2m)"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => return Err(format!("invalid unit in {s:?} (ms, s, m or h)")),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|e| format!("invalid duration {s:?}: {e}"))
+}
+
+/// Logging on stderr: `quiet` is the level without -v (info for the server, warn for
+/// the clients, whose stdout and stderr carry their output).
+fn init_logging(verbose: u8, quiet: &str) {
+    let default = match verbose {
+        0 => quiet,
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let quiet = match cli.command {
+        Command::Serve(_) => "info",
+        _ => "warn",
+    };
+    init_logging(cli.verbose, quiet);
+    match cli.command {
+        Command::Serve(a) => {
+            let config = serve::ServeConfig {
+                listen: a.listen,
+                mode: a.mode,
+                tls_cert: a.tls_cert,
+                tls_key: a.tls_key,
+                subprotocols: a.subprotocols,
+                max_message_size: a.max_message_size,
+                max_frame_size: a.max_frame_size,
+                max_fragments: a.max_fragments,
+                keepalive: a.keepalive,
+                idle_timeout: a.idle_timeout,
+                max_connections: a.max_connections,
+                deflate: !a.no_deflate,
+                broadcast_queue: a.broadcast_queue,
+            };
+            match serve::run(config) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("wspc serve: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Connect(a) => {
+            let config = connect::ConnectConfig {
+                url: a.url,
+                headers: a.headers,
+                subprotocols: a.subprotocols,
+                ca: a.ca,
+                insecure: a.insecure,
+                ping_interval: a.ping_interval,
+                deflate: !a.no_deflate,
+                raw: a.raw,
+                close_code: a.close_code,
+                close_reason: a.close_reason,
+                max_message_size: a.max_message_size,
+            };
+            match connect::run(config) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("wspc connect: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Bench(a) => {
+            let config = bench::BenchConfig {
+                url: a.url,
+                connections: a.connections,
+                in_flight: a.in_flight,
+                size: a.size,
+                text: a.text,
+                duration: a.duration,
+                warmup: a.warmup,
+                count: a.count,
+                raw: a.raw,
+                deflate: a.deflate,
+                json: a.json,
+            };
+            match bench::run(&config) {
+                Ok(report) => {
+                    if config.json {
+                        println!("{}", report.to_json());
+                    } else {
+                        bench::print_human(&config, &report);
+                    }
+                    if report.errors > 0 {
+                        eprintln!("wspc bench: {} errors", report.errors);
+                        return ExitCode::from(2);
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("wspc bench: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
+        assert!(parse_duration("ten").is_err());
+        assert!(parse_duration("5d").is_err());
+        assert!(parse_duration("-1s").is_err());
+    }
+
+    #[test]
+    fn cli_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}
