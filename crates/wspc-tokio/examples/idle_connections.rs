@@ -10,6 +10,8 @@
 //! connection before it goes idle (so compression contexts exist with `--deflate`);
 //! `--no-context-takeover` makes the server demand no context takeover in both
 //! directions, so no compression state outlives a message.
+//! Connections are measured after 1.5 s idle, so a compressor kept for context takeover
+//! has been parked (`DeflateOptions::park_after`, default 1 s).
 //! Each process needs N file descriptors: raise `ulimit -n` if accepting fails. Linux
 //! only (reads /proc/self/status).
 //!
@@ -25,6 +27,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use wspc_tokio::{ClientBuilder, DeflateOptions, DeflateServer, Message, ServerBuilder};
+
+/// How long connections sit idle before they are measured: past the 1 s after which an
+/// idle connection's deflate compressor is parked (`DeflateOptions::park_after`).
+const SETTLE: Duration = Duration::from_millis(1500);
 
 /// The system allocator, counting the bytes currently allocated.
 struct Counting;
@@ -151,7 +157,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for _ in 0..n {
         ready_rx.recv().await;
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(SETTLE).await;
     let after = rss();
     let heap_after = heap();
     let mut client_report = String::new();
@@ -222,7 +228,7 @@ async fn clients(
     for mut ws in sockets {
         tokio::spawn(async move { while let Some(Ok(_)) = ws.recv().await {} });
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(SETTLE).await;
     println!("{before} {} {heap_before} {}", rss(), heap());
     tokio::time::sleep(Duration::from_secs(600)).await;
     Ok(())

@@ -45,6 +45,7 @@ fn codec(role: Role, level: u32) -> Option<Box<dyn Extension>> {
         DeflateOptions {
             level,
             threshold: 0,
+            ..DeflateOptions::default()
         },
         ExtensionHeader::new("permessage-deflate"),
     )))

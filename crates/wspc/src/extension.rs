@@ -13,6 +13,7 @@
 //! the wire format. permessage-deflate (RFC 7692) is built on this seam.
 
 use std::fmt;
+use std::time::Duration;
 
 use bytes::BytesMut;
 
@@ -278,6 +279,18 @@ pub trait Extension: Send + fmt::Debug {
     fn negotiated(&self) -> ExtensionHeader {
         ExtensionHeader::new(self.name())
     }
+
+    /// How long the connection may go without sending a message this extension encoded
+    /// before [`park`](Extension::park) is called. `None` (the default): never.
+    fn park_after(&self) -> Option<Duration> {
+        None
+    }
+
+    /// The connection has sent nothing through this extension for
+    /// [`park_after`](Extension::park_after): release memory that can be rebuilt, without
+    /// changing what goes on the wire. Called from
+    /// [`Connection::handle_timeout`](crate::Connection::handle_timeout).
+    fn park(&mut self) {}
 }
 
 /// The client side of negotiation: what to offer and how to accept the answer.

@@ -277,6 +277,7 @@ fn uncompressed_on_request_and_below_the_threshold() {
             DeflateOptions {
                 level: 6,
                 threshold: 64,
+                ..DeflateOptions::default()
             },
             ExtensionHeader::new("permessage-deflate"),
         ))),
@@ -343,6 +344,7 @@ fn zero_bomb(mib: usize) -> Vec<u8> {
         DeflateOptions {
             level: 9,
             threshold: 0,
+            ..DeflateOptions::default()
         },
         ExtensionHeader::new("permessage-deflate"),
     );
@@ -535,4 +537,47 @@ proptest! {
         prop_assert_eq!(join_chunks(got_s), expected.clone());
         prop_assert_eq!(join_chunks(got_c), expected);
     }
+}
+
+#[test]
+fn an_idle_compressor_is_parked_by_the_timer_and_the_context_goes_on() {
+    let (mut c, mut s, _) = handshake(DeflateClient::default(), DeflateServer::default());
+    let compressing = |conn: &Connection| {
+        let debug = format!("{:?}", conn.extension().unwrap());
+        debug.contains("compressing: true")
+    };
+    let t0 = std::time::Instant::now();
+    s.handle_timeout(t0);
+    assert_eq!(s.poll_timeout(), None, "nothing to park yet");
+    let json = r#"{"user":"ada","action":"update","fields":{"a":1,"b":[1,2,3]}}"#.repeat(4);
+    s.send(Message::text(json.as_str())).unwrap();
+    let first = take_output(&mut s);
+    c.feed(&first);
+    assert_eq!(
+        events(&mut c),
+        [Event::Message(Message::text(json.as_str()))]
+    );
+    assert!(compressing(&s));
+    let due = s.poll_timeout().expect("the park timer is armed");
+    assert_eq!(due, t0 + std::time::Duration::from_secs(1));
+    // Before the deadline, nothing happens.
+    s.handle_timeout(t0 + std::time::Duration::from_millis(900));
+    assert!(compressing(&s));
+    // Idle past the deadline: the compressor goes, the context stays on the wire.
+    s.handle_timeout(due + std::time::Duration::from_millis(1));
+    assert!(!compressing(&s), "parked");
+    assert_eq!(s.poll_timeout(), None);
+    s.send(Message::text(json.as_str())).unwrap();
+    let again = take_output(&mut s);
+    assert!(
+        again.len() * 4 < first.len(),
+        "{} then {} bytes: the kept window was not used",
+        first.len(),
+        again.len()
+    );
+    c.feed(&again);
+    assert_eq!(
+        events(&mut c),
+        [Event::Message(Message::text(json.as_str()))]
+    );
 }

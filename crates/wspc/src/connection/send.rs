@@ -193,6 +193,8 @@ impl Connection {
         let mut out = BytesMut::with_capacity(payload.len() / 2 + 16);
         ext.encode(payload, fin, &mut out)
             .map_err(|e| SendError::Extension(e.reason))?;
+        let park_after = ext.park_after();
+        self.timers.arm_park(park_after);
         Ok(out.freeze())
     }
 

@@ -1,7 +1,7 @@
 //! Timers driven by the time the caller passes in: the keepalive Ping, its Pong timeout,
-//! and the close timeout. The engine never reads a clock.
+//! the close timeout, and parking an idle extension. The engine never reads a clock.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
@@ -18,6 +18,10 @@ pub(crate) struct Timers {
     next_ping: Option<Instant>,
     pong_deadline: Option<Instant>,
     close_deadline: Option<Instant>,
+    /// When to [`park`](crate::extension::Extension::park) the extension.
+    park_deadline: Option<Instant>,
+    /// The park timer was armed before any time was known: it starts at the next one.
+    park_deferred: Option<Duration>,
     /// The close timer was armed before any time was known: it starts at the next one.
     close_deferred: bool,
     pings_sent: u32,
@@ -31,16 +35,35 @@ impl Timers {
             next_ping: None,
             pong_deadline: None,
             close_deadline: None,
+            park_deadline: None,
+            park_deferred: None,
             close_deferred: false,
             pings_sent: 0,
         }
     }
 
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        [self.next_ping, self.pong_deadline, self.close_deadline]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.next_ping,
+            self.pong_deadline,
+            self.close_deadline,
+            self.park_deadline,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// The extension encoded a message: park it once it has been idle for `after`,
+    /// measured from the last time given (without one yet, from the next).
+    #[inline]
+    pub(crate) fn arm_park(&mut self, after: Option<Duration>) {
+        if let Some(after) = after {
+            match self.now {
+                Some(now) => self.park_deadline = Some(now + after),
+                None => self.park_deferred = Some(after),
+            }
+        }
     }
 }
 
@@ -52,10 +75,19 @@ impl Connection {
             t.close_deferred = false;
             t.close_deadline = Some(now + self.config.close_timeout);
         }
+        if let Some(after) = t.park_deferred.take() {
+            t.park_deadline = Some(now + after);
+        }
         if let (Some(ka), None, CloseState::Open) = (t.keepalive, t.next_ping, self.close.state) {
             t.next_ping = Some(now + ka.interval);
         }
 
+        if self.timers.park_deadline.is_some_and(|d| d <= now) {
+            self.timers.park_deadline = None;
+            if let Some(ext) = self.ext.as_mut() {
+                ext.park();
+            }
+        }
         if self.timers.close_deadline.is_some_and(|d| d <= now) {
             self.timers.close_deadline = None;
             if let Some(event) = self.on_close_timeout() {

@@ -1,6 +1,8 @@
 //! The permessage-deflate codec (RFC 7692 §7.2): per-message compression with the
 //! `00 00 ff ff` tail removed on send and restored on receive, bounded decompression.
 
+use std::time::Duration;
+
 use bytes::BytesMut;
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
@@ -37,6 +39,9 @@ pub struct Deflate {
     stream_ended: bool,
     /// A byte inflated past the last call's output limit, handed out first next time.
     held: Option<u8>,
+    /// With context takeover and parking, the last bytes compressed (up to twice the park
+    /// window; trimmed to it when parked): the dictionary of the next compressor.
+    recent: Vec<u8>,
 }
 
 impl std::fmt::Debug for Deflate {
@@ -70,6 +75,7 @@ impl Deflate {
             tail_fed: 0,
             stream_ended: false,
             held: None,
+            recent: Vec::new(),
         }
     }
 
@@ -90,6 +96,35 @@ impl Deflate {
                 self.params.client_no_context_takeover,
             ),
         }
+    }
+
+    /// How much of what is sent a parked compressor keeps (0: no parking).
+    fn park_window(&self) -> usize {
+        let (bits, reset) = self.sending();
+        if reset || self.options.park_after.is_none() {
+            return 0;
+        }
+        self.options.park_window.min(1 << bits.max(9))
+    }
+
+    /// Keeps the tail of what was just compressed, for a parked compressor's successor.
+    fn remember(&mut self, input: &[u8]) {
+        let keep = self.park_window();
+        if keep == 0 {
+            return;
+        }
+        if input.len() >= keep {
+            self.recent.clear();
+            self.recent.extend_from_slice(&input[input.len() - keep..]);
+            return;
+        }
+        // Compact only when past twice the window, so the copying stays amortised O(1)
+        // per byte; `input` is shorter than `keep`, so the drain stays within `recent`.
+        if self.recent.len() + input.len() > 2 * keep {
+            let excess = self.recent.len() + input.len() - keep;
+            self.recent.drain(..excess);
+        }
+        self.recent.extend_from_slice(input);
     }
 
     /// Window bits and context reset for what the peer sends.
@@ -281,9 +316,19 @@ impl Extension for Deflate {
     ) -> Result<(), ExtensionError> {
         let (bits, reset) = self.sending();
         let level = Compression::new(self.options.level.min(9));
+        let keep = self.park_window();
+        let fresh = self.compressor.is_none();
         let c = self
             .compressor
             .get_or_insert_with(|| Compress::new_with_window_bits(level, false, bits.max(9)));
+        if fresh && keep > 0 && !self.recent.is_empty() {
+            // After a park: continue the context from what was kept.
+            let dictionary = &self.recent[self.recent.len().saturating_sub(keep)..];
+            c.set_dictionary(dictionary).map_err(|e| ExtensionError {
+                reason: format!("deflate dictionary failed: {e}"),
+                code: CloseCode::SERVER_ERROR,
+            })?;
+        }
         let mut consumed = 0;
         let mut produced_total = 0;
         loop {
@@ -310,6 +355,7 @@ impl Extension for Deflate {
                 break;
             }
         }
+        self.remember(input);
         if fin {
             let this_call = &out[out.len() - produced_total..];
             if this_call.ends_with(&TAIL) {
@@ -329,6 +375,25 @@ impl Extension for Deflate {
     fn negotiated(&self) -> ExtensionHeader {
         self.header.clone()
     }
+
+    fn park_after(&self) -> Option<Duration> {
+        (self.park_window() > 0)
+            .then_some(self.options.park_after)
+            .flatten()
+    }
+
+    fn park(&mut self) {
+        let keep = self.park_window();
+        if keep == 0 || self.compressor.is_none() {
+            return;
+        }
+        // Every encode call ends on a sync flush (a byte boundary), so even a fragmented
+        // message can continue with a fresh compressor primed with what was sent.
+        self.compressor = None;
+        let excess = self.recent.len().saturating_sub(keep);
+        self.recent.drain(..excess);
+        self.recent.shrink_to_fit();
+    }
 }
 
 #[cfg(test)]
@@ -343,6 +408,7 @@ mod tests {
             DeflateOptions {
                 level: 6,
                 threshold: 0,
+                ..DeflateOptions::default()
             },
             ExtensionHeader::new(NAME),
         )
@@ -455,6 +521,88 @@ mod tests {
         assert_eq!(encode_all(&mut server, b""), [0x00]);
         let mut client = codec(Role::Client, takeover());
         assert_eq!(decode_all(&mut client, &[0x00]), b"");
+    }
+
+    /// Text that compresses, but not to nothing: words from a small vocabulary.
+    fn prose(seed: u32, len: usize) -> Vec<u8> {
+        const WORDS: [&str; 12] = [
+            "socket ", "frame ", "mask ", "close ", "ping ", "pong ", "deflate ", "window ",
+            "context ", "message ", "text ", "binary ",
+        ];
+        let mut x = seed.wrapping_mul(2_654_435_761).max(1);
+        let mut out = Vec::with_capacity(len + 16);
+        while out.len() < len {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            out.extend_from_slice(WORDS[(x % 12) as usize].as_bytes());
+        }
+        out.truncate(len);
+        out
+    }
+
+    #[test]
+    fn a_parked_compressor_continues_the_context_from_its_window() {
+        let mut server = codec(Role::Server, takeover());
+        let mut client = codec(Role::Client, takeover());
+        assert_eq!(server.park_after(), Some(Duration::from_secs(1)));
+        let first = prose(1, 600);
+        let wire = encode_all(&mut server, &first);
+        assert_eq!(decode_all(&mut client, &wire), first);
+        server.park();
+        assert!(server.compressor.is_none(), "parked");
+        assert!(server.recent.capacity() <= 8 * 1024);
+        // The same message again refers back into the kept window: a few bytes, and the
+        // peer, which never parked, decodes it with its own (continuous) window.
+        let again = encode_all(&mut server, &first);
+        assert!(
+            again.len() < 16,
+            "{} bytes: the dictionary was not used",
+            again.len()
+        );
+        assert_eq!(decode_all(&mut client, &again), first);
+        // Many messages with parks in between, also inside a fragmented message.
+        for i in 0..40u32 {
+            let msg = prose(i + 2, 100 + (i as usize * 397) % 5000);
+            let mut wire = BytesMut::new();
+            server.begin_encode(MessageKind::Binary, None).unwrap();
+            let (a, b) = msg.split_at(msg.len() / 3);
+            server.encode(a, false, &mut wire).unwrap();
+            if i % 3 == 0 {
+                server.park();
+            }
+            server.encode(b, true, &mut wire).unwrap();
+            if i % 2 == 0 {
+                server.park();
+            }
+            assert_eq!(decode_all(&mut client, &wire), msg, "message {i}");
+        }
+    }
+
+    #[test]
+    fn parking_is_off_without_takeover_or_when_disabled() {
+        let params = DeflateParams {
+            server_no_context_takeover: true,
+            ..takeover()
+        };
+        assert_eq!(codec(Role::Server, params).park_after(), None);
+        let mut kept = Deflate::new(
+            Role::Server,
+            takeover(),
+            DeflateOptions {
+                park_after: None,
+                ..DeflateOptions::default()
+            },
+            ExtensionHeader::new(NAME),
+        );
+        assert_eq!(kept.park_after(), None);
+        encode_all(&mut kept, &prose(7, 3000));
+        assert!(
+            kept.recent.is_empty(),
+            "nothing is copied when parking is off"
+        );
+        kept.park();
+        assert!(kept.compressor.is_some());
     }
 
     #[test]
@@ -576,6 +724,7 @@ mod tests {
             DeflateOptions {
                 level: 6,
                 threshold: 100,
+                ..DeflateOptions::default()
             },
             ExtensionHeader::new(NAME),
         );

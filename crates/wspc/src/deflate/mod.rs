@@ -47,6 +47,7 @@ mod negotiate;
 pub use codec::Deflate;
 
 use crate::extension::{ClientExtension, Extension, ExtensionHeader, ServerExtension};
+use std::time::Duration;
 
 /// The registered extension name.
 pub const NAME: &str = "permessage-deflate";
@@ -62,6 +63,20 @@ pub struct DeflateOptions {
     /// Whole messages shorter than this are sent uncompressed (they rarely shrink and
     /// cost CPU). Default 0: compress everything.
     pub threshold: usize,
+    /// With context takeover on what this side sends, free the compressor after this long
+    /// without a compressed message, keeping only the last [`park_window`] bytes sent;
+    /// the next message's compressor is primed with them as its dictionary, so the wire
+    /// stays a valid continuation of the same context. zlib-rs's compressor holds about
+    /// 370 KiB (its window, chains and a fixed 128 KiB hash table); parked, an idle
+    /// connection holds `park_window` bytes instead. `None` keeps the compressor for the
+    /// connection's life. Default: 1 s (driven by
+    /// [`Connection::handle_timeout`](crate::Connection::handle_timeout)).
+    ///
+    /// [`park_window`]: DeflateOptions::park_window
+    pub park_after: Option<Duration>,
+    /// How much of what was sent a parked compressor keeps (at most the window; default
+    /// 8 KiB). Messages after a park can refer back this far instead of the whole window.
+    pub park_window: usize,
 }
 
 impl Default for DeflateOptions {
@@ -69,6 +84,8 @@ impl Default for DeflateOptions {
         DeflateOptions {
             level: 1,
             threshold: 0,
+            park_after: Some(Duration::from_secs(1)),
+            park_window: 8 * 1024,
         }
     }
 }
