@@ -20,6 +20,7 @@
 #   CG_COUNT=20000           echoes per callgrind run (runs with CG_COUNT and 2×CG_COUNT)
 #   CG_WORKLOADS="c10-p1-s20 c10-p1-s16384"
 #   SERVER_CPU=0 CLIENT_CPU=1
+#   BUILD=0                  skip the release builds (use what target/ holds)
 # A smoke run (about a minute, build excluded):
 #   DURATION=1 WARMUP=0.2 ROUNDS=1 MEM_CONNS=100 bench/compare.sh
 set -euo pipefail
@@ -56,10 +57,12 @@ RAW="$OUT/compare-raw.jsonl"
 : >"$RAW"
 export CARGO_TERM_COLOR=never
 
-echo "compare.sh: building (release) ..." >&2
-cargo build --release -q -p wspc-cli --bin wspc
-CARGO_TARGET_DIR="$ROOT/target/compare" \
-  cargo build --release -q --manifest-path bench/compare/Cargo.toml
+if [ "${BUILD:-1}" != 0 ]; then
+  echo "compare.sh: building (release) ..." >&2
+  cargo build --release -q -p wspc-cli --bin wspc
+  CARGO_TARGET_DIR="$ROOT/target/compare" \
+    cargo build --release -q --manifest-path bench/compare/Cargo.toml
+fi
 WSPC="$ROOT/target/release/wspc"
 CMP="$ROOT/target/compare/release"
 
@@ -145,7 +148,7 @@ start=$(date +%s)
   echo "cpu=$(lscpu | sed -n 's/^Model name: *//p')"
   echo "kernel=$(uname -r)"
   echo "load_before=$(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "duration=$DURATION warmup=$WARMUP rounds=$ROUNDS"
+  echo "settings=$DURATION s per measurement after $WARMUP s of warm-up, $ROUNDS rounds"
 } >"$OUT/compare-meta.txt"
 
 if has throughput; then
@@ -176,7 +179,7 @@ if has throughput; then
   sleep 0.5
 fi
 
-rss_kib() { sed -n 's/^VmRSS: *\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
 if has memory; then
   port=9400

@@ -72,7 +72,7 @@ def main():
     p(
         f"{meta.get('date', '?')}, commit {meta.get('commit', '?')}, {meta.get('cpu', '?')}, "
         f"Linux {meta.get('kernel', '?')}; load average before {meta.get('load_before', '?')}, "
-        f"after {meta.get('load_after', '?')}; {meta.get('duration', '')}."
+        f"after {meta.get('load_after', '?')}; {meta.get('settings', '')}."
     )
     p("Servers on core 0, `wspc bench` on core 1, all on a tokio current_thread runtime.")
     p("")
