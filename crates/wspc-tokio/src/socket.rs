@@ -1,0 +1,393 @@
+//! [`WebSocket`] and its halves [`WsReader`] / [`WsWriter`].
+
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+
+use futures_core::Stream;
+use futures_sink::Sink;
+use tokio::io::{AsyncRead, AsyncWrite};
+use wspc::deflate::DeflateParams;
+use wspc::{CloseCode, CloseFrame, CloseState, Connection};
+
+use crate::driver::{Driver, Fanout, Side};
+use crate::error::{Error, Result};
+use crate::message::Message;
+
+/// A WebSocket connection over any `AsyncRead + AsyncWrite` stream (TCP, TLS, a pipe,
+/// [`tokio::io::duplex`]), driving the [`wspc`] engine.
+///
+/// - [`recv`](WebSocket::recv) yields messages, answers Pings, runs keepalive and
+///   completes the close handshake; it returns the peer's [`Message::Close`] once the
+///   handshake is complete, then `None`.
+/// - [`send`](WebSocket::send) queues a message and writes it, waiting while the write
+///   buffer is over [`Options::write_buffer_limit`](crate::Options::write_buffer_limit).
+/// - [`close`](WebSocket::close) runs the close handshake and returns the peer's Close.
+/// - It is also a [`Stream`] of messages and a [`Sink`] for them, and
+///   [`split`](WebSocket::split)s into halves for two tasks.
+///
+/// A client and a server in one process, over an in-memory pipe:
+///
+/// ```
+/// use wspc_tokio::{ClientBuilder, CloseCode, Message, ServerBuilder};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> wspc_tokio::Result<()> {
+/// let (client_io, server_io) = tokio::io::duplex(64 * 1024);
+/// let server = tokio::spawn(async move {
+///     let mut ws = ServerBuilder::new().accept(server_io).await?;
+///     // Echo until the client closes.
+///     while let Some(msg) = ws.recv().await {
+///         match msg? {
+///             Message::Close(_) => break,
+///             msg => ws.send(msg).await?,
+///         }
+///     }
+///     Ok::<_, wspc_tokio::Error>(())
+/// });
+///
+/// let (mut ws, response) = ClientBuilder::new("ws://localhost/echo")?
+///     .connect_on(client_io)
+///     .await?;
+/// assert_eq!(response.status(), 101);
+/// ws.send(Message::text("hello")).await?;
+/// assert_eq!(ws.recv().await.unwrap()?, Message::text("hello"));
+/// let reply = ws.close(CloseCode::NORMAL, "bye").await?;
+/// assert_eq!(reply.unwrap().code, CloseCode::NORMAL);
+/// assert!(matches!(ws.send(Message::text("late")).await, Err(wspc_tokio::Error::Closed)));
+/// server.await.unwrap()?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct WebSocket<S> {
+    driver: Driver<S>,
+    subprotocol: Option<String>,
+    deflate: Option<DeflateParams>,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
+    /// A socket over `stream` whose opening handshake already happened, running
+    /// `connection` (made by [`wspc`]'s handshake or [`Connection::new`]).
+    pub fn from_connection(stream: S, connection: Connection) -> WebSocket<S> {
+        let deflate = crate::deflate_params(&connection);
+        WebSocket {
+            driver: Driver::new(stream, connection),
+            subprotocol: None,
+            deflate,
+        }
+    }
+
+    pub(crate) fn with_subprotocol(mut self, subprotocol: Option<String>) -> Self {
+        self.subprotocol = subprotocol;
+        self
+    }
+
+    /// Sends a message: waits while the write buffer is full, queues it, and writes
+    /// everything queued. A [`Message::Close`] starts the close handshake (prefer
+    /// [`close`](WebSocket::close), which also waits for the peer's answer).
+    ///
+    /// After a Close was sent or received, or the connection failed: [`Error::Closed`].
+    pub async fn send(&mut self, msg: Message) -> Result<()> {
+        poll_fn(|cx| self.driver.poll_ready(cx, Side::Writer)).await?;
+        self.driver.start_send(msg)?;
+        poll_fn(|cx| self.driver.poll_flush(cx, Side::Writer)).await
+    }
+
+    /// Queues a message without writing it (waiting only while the write buffer is
+    /// full); [`flush`](WebSocket::flush) writes everything queued in one vectored write.
+    pub async fn feed(&mut self, msg: Message) -> Result<()> {
+        poll_fn(|cx| self.driver.poll_ready(cx, Side::Writer)).await?;
+        self.driver.start_send(msg)
+    }
+
+    /// Writes everything queued.
+    pub async fn flush(&mut self) -> Result<()> {
+        poll_fn(|cx| self.driver.poll_flush(cx, Side::Writer)).await
+    }
+
+    /// The next message: text, binary, Pong (and Ping with
+    /// [`Options::deliver_pings`](crate::Options::deliver_pings)), and finally the
+    /// peer's [`Message::Close`] once the close handshake is complete; then `None`.
+    /// A failure (the peer broke the protocol, vanished, or stopped answering pings) is
+    /// an `Err`, followed by `None`.
+    pub async fn recv(&mut self) -> Option<Result<Message>> {
+        poll_fn(|cx| self.driver.poll_recv(cx, Side::Reader)).await
+    }
+
+    /// Runs the close handshake: sends a Close with `code` and `reason` (at most 123
+    /// bytes), drops messages that still arrive, and returns the peer's Close (`None`
+    /// when it carried no code) once the handshake is complete and the transport is
+    /// closed. Bounded by [`Options::close_timeout`](crate::Options::close_timeout)
+    /// ([`Error::Timeout`]). Once the connection is over: [`Error::Closed`].
+    pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<Option<CloseFrame>> {
+        if self.driver.is_finished() {
+            return Err(Error::Closed);
+        }
+        self.driver.conn.close(code, reason)?;
+        poll_fn(|cx| self.driver.poll_until_closed(cx, Side::Reader)).await
+    }
+
+    /// Splits the socket into a reader and a writer that can be used from different
+    /// tasks at the same time. The reader answers Pings and Closes (writing the replies
+    /// itself even while the writer is idle) and runs keepalive; the writer sends.
+    pub fn split(self) -> (WsReader<S>, WsWriter<S>) {
+        let mut driver = self.driver;
+        driver.fanout = Some(Arc::new(Fanout::default()));
+        let shared = Arc::new(Shared {
+            driver: Mutex::new(driver),
+            subprotocol: self.subprotocol,
+            deflate: self.deflate,
+        });
+        (
+            WsReader {
+                shared: shared.clone(),
+            },
+            WsWriter { shared },
+        )
+    }
+}
+
+impl<S> WebSocket<S> {
+    /// The subprotocol the handshake selected, if any.
+    pub fn subprotocol(&self) -> Option<&str> {
+        self.subprotocol.as_deref()
+    }
+
+    /// The negotiated permessage-deflate parameters; `None` when the connection is not
+    /// compressed.
+    pub fn deflate(&self) -> Option<&DeflateParams> {
+        self.deflate.as_ref()
+    }
+
+    /// The underlying stream.
+    pub fn get_ref(&self) -> &S {
+        &self.driver.io
+    }
+
+    /// The underlying stream, mutably (reading or writing it directly corrupts the
+    /// connection).
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.driver.io
+    }
+
+    /// Bytes queued and not yet written (the backpressure measure).
+    pub fn buffered_amount(&self) -> usize {
+        self.driver.conn.buffered_amount()
+    }
+
+    /// Where the connection is in the close handshake.
+    pub fn close_state(&self) -> CloseState {
+        self.driver.conn.close_state()
+    }
+
+    /// The engine, for what this type does not expose.
+    pub fn connection(&self) -> &Connection {
+        &self.driver.conn
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocket<S> {
+    type Item = Result<Message>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().driver.poll_recv(cx, Side::Reader)
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocket<S> {
+    type Error = Error;
+
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        self.get_mut().driver.poll_ready(cx, Side::Writer)
+    }
+
+    fn start_send(self: Pin<&mut Self>, item: Message) -> Result<()> {
+        self.get_mut().driver.start_send(item)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        self.get_mut().driver.poll_flush(cx, Side::Writer)
+    }
+
+    /// Starts the close handshake with 1000 if nobody did, and drives it to the end.
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let driver = &mut self.get_mut().driver;
+        if driver.is_finished() {
+            return Poll::Ready(Ok(()));
+        }
+        if driver.conn.close_state() == CloseState::Open {
+            driver.conn.close(CloseCode::NORMAL, "")?;
+        }
+        match driver.poll_until_closed(cx, Side::Reader) {
+            Poll::Ready(Ok(_)) | Poll::Ready(Err(Error::Closed)) => Poll::Ready(Ok(())),
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Shared<S> {
+    driver: Mutex<Driver<S>>,
+    subprotocol: Option<String>,
+    deflate: Option<DeflateParams>,
+}
+
+impl<S> Shared<S> {
+    fn lock(&self) -> MutexGuard<'_, Driver<S>> {
+        self.driver.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The receiving half of a split [`WebSocket`]: yields messages, answers Pings and the
+/// peer's Close (writing those replies itself), runs keepalive and the close timeout.
+/// Keep reading it until it returns `None`, also after [`WsWriter::close`]: that is
+/// what completes the close handshake.
+#[derive(Debug)]
+pub struct WsReader<S> {
+    shared: Arc<Shared<S>>,
+}
+
+/// The sending half of a split [`WebSocket`].
+#[derive(Debug)]
+pub struct WsWriter<S> {
+    shared: Arc<Shared<S>>,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> WsReader<S> {
+    /// The next message, as [`WebSocket::recv`].
+    pub async fn recv(&mut self) -> Option<Result<Message>> {
+        poll_fn(|cx| self.shared.lock().poll_recv(cx, Side::Reader)).await
+    }
+
+    /// Whether `writer` is the other half of this reader.
+    pub fn is_pair_of(&self, writer: &WsWriter<S>) -> bool {
+        Arc::ptr_eq(&self.shared, &writer.shared)
+    }
+
+    /// Puts the halves back together. Fails (returning them) if they are not a pair.
+    pub fn reunite(
+        self,
+        writer: WsWriter<S>,
+    ) -> std::result::Result<WebSocket<S>, (WsReader<S>, WsWriter<S>)> {
+        if !self.is_pair_of(&writer) {
+            return Err((self, writer));
+        }
+        drop(writer);
+        match Arc::try_unwrap(self.shared) {
+            Ok(shared) => {
+                let mut driver = shared
+                    .driver
+                    .into_inner()
+                    .unwrap_or_else(|p| p.into_inner());
+                driver.fanout = None;
+                Ok(WebSocket {
+                    driver,
+                    subprotocol: shared.subprotocol,
+                    deflate: shared.deflate,
+                })
+            }
+            Err(_) => unreachable!("both halves were given"),
+        }
+    }
+
+    /// The subprotocol the handshake selected, if any.
+    pub fn subprotocol(&self) -> Option<&str> {
+        self.shared.subprotocol.as_deref()
+    }
+
+    /// The negotiated permessage-deflate parameters, if any.
+    pub fn deflate(&self) -> Option<&DeflateParams> {
+        self.shared.deflate.as_ref()
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> WsWriter<S> {
+    /// Sends a message, as [`WebSocket::send`].
+    pub async fn send(&mut self, msg: Message) -> Result<()> {
+        poll_fn(|cx| self.shared.lock().poll_ready(cx, Side::Writer)).await?;
+        self.shared.lock().start_send(msg)?;
+        self.flush().await
+    }
+
+    /// Queues a message without writing it, as [`WebSocket::feed`].
+    pub async fn feed(&mut self, msg: Message) -> Result<()> {
+        poll_fn(|cx| self.shared.lock().poll_ready(cx, Side::Writer)).await?;
+        self.shared.lock().start_send(msg)
+    }
+
+    /// Writes everything queued.
+    pub async fn flush(&mut self) -> Result<()> {
+        poll_fn(|cx| self.shared.lock().poll_flush(cx, Side::Writer)).await
+    }
+
+    /// Sends a Close with `code` and `reason` and writes it. The [`WsReader`] completes
+    /// the handshake: it returns the peer's Close, then `None`.
+    pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<()> {
+        {
+            let mut driver = self.shared.lock();
+            if driver.is_finished() {
+                return Err(Error::Closed);
+            }
+            let frame = if code == CloseCode::EMPTY && reason.is_empty() {
+                None
+            } else {
+                Some(CloseFrame::new(code, reason).map_err(wspc::SendError::from)?)
+            };
+            driver.start_send(Message::Close(frame))?;
+        }
+        self.flush().await
+    }
+
+    /// Bytes queued and not yet written.
+    pub fn buffered_amount(&self) -> usize {
+        self.shared.lock().conn.buffered_amount()
+    }
+
+    /// Where the connection is in the close handshake.
+    pub fn close_state(&self) -> CloseState {
+        self.shared.lock().conn.close_state()
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WsReader<S> {
+    type Item = Result<Message>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.shared.lock().poll_recv(cx, Side::Reader)
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WsWriter<S> {
+    type Error = Error;
+
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        self.shared.lock().poll_ready(cx, Side::Writer)
+    }
+
+    fn start_send(self: Pin<&mut Self>, item: Message) -> Result<()> {
+        self.shared.lock().start_send(item)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        self.shared.lock().poll_flush(cx, Side::Writer)
+    }
+
+    /// Sends a Close with 1000 if none was sent, and writes it. The reader completes
+    /// the handshake.
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let mut driver = self.shared.lock();
+        if driver.conn.close_state() == CloseState::Open {
+            driver.start_send(Message::Close(Some(CloseFrame {
+                code: CloseCode::NORMAL,
+                reason: Default::default(),
+            })))?;
+        }
+        match driver.poll_flush(cx, Side::Writer) {
+            Poll::Ready(Err(Error::Closed)) => Poll::Ready(Ok(())),
+            other => other,
+        }
+    }
+}

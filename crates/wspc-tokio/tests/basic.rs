@@ -1,0 +1,136 @@
+//! Client and server over loopback TCP: echo, subprotocols, rejection, plain HTTP.
+#![allow(clippy::result_large_err)] // accept_with takes an http::Response as its rejection
+
+mod common;
+
+use common::*;
+use wspc_tokio::{ClientBuilder, CloseCode, Error, Incoming, Message, ServerBuilder};
+
+#[tokio::test]
+async fn echo_round_trip() {
+    bounded(async {
+        let url = echo_server(ServerBuilder::new()).await;
+        let (mut ws, response) = wspc_tokio::connect(&url).await.unwrap();
+        assert_eq!(response.status(), 101);
+        assert_eq!(ws.subprotocol(), None);
+        assert!(ws.deflate().is_none());
+        ws.send(Message::text("hello")).await.unwrap();
+        assert_eq!(ws.recv().await.unwrap().unwrap(), Message::text("hello"));
+        ws.send(Message::binary(vec![1, 2, 3])).await.unwrap();
+        assert_eq!(
+            ws.recv().await.unwrap().unwrap(),
+            Message::binary(vec![1, 2, 3])
+        );
+        let reply = ws.close(CloseCode::NORMAL, "bye").await.unwrap();
+        assert_eq!(reply.unwrap().code, CloseCode::NORMAL);
+        assert!(ws.recv().await.is_none());
+        assert!(matches!(
+            ws.send(Message::text("x")).await,
+            Err(Error::Closed)
+        ));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn subprotocol_is_selected() {
+    bounded(async {
+        let url = echo_server(ServerBuilder::new().subprotocols(&["b", "c"])).await;
+        let (ws, _) = ClientBuilder::new(&url)
+            .unwrap()
+            .subprotocol("a")
+            .subprotocol("c")
+            .connect()
+            .await
+            .unwrap();
+        assert_eq!(ws.subprotocol(), Some("c"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn rejection_is_a_status_error() {
+    bounded(async {
+        let (l, addr) = listener().await;
+        let server = tokio::spawn(async move {
+            let (tcp, _) = l.accept().await.unwrap();
+            wspc_tokio::accept_with(tcp, |req| {
+                assert_eq!(req.path(), "/private");
+                Err(http::Response::builder()
+                    .status(403)
+                    .body("go away".to_string())
+                    .unwrap())
+            })
+            .await
+        });
+        let err = wspc_tokio::connect(&format!("ws://{addr}/private"))
+            .await
+            .unwrap_err();
+        match err {
+            Error::Status { status, .. } => assert_eq!(status, 403),
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(matches!(
+            server.await.unwrap(),
+            Err(Error::Rejected { status }) if status == 403
+        ));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn plain_http_is_handed_back() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    bounded(async {
+        let (l, addr) = listener().await;
+        let server = tokio::spawn(async move {
+            let (tcp, _) = l.accept().await.unwrap();
+            match ServerBuilder::new().read_request(tcp).await.unwrap() {
+                Incoming::Http {
+                    request,
+                    mut stream,
+                } => {
+                    assert_eq!(request.path(), "/index.html");
+                    stream
+                        .write_all(
+                            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi",
+                        )
+                        .await
+                        .unwrap();
+                    stream.shutdown().await.unwrap();
+                }
+                Incoming::WebSocket(_) => panic!("not an upgrade"),
+            }
+        });
+        let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        tcp.write_all(b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut out = String::new();
+        tcp.read_to_string(&mut out).await.unwrap();
+        assert!(out.starts_with("HTTP/1.1 200 OK"), "{out}");
+        assert!(out.ends_with("hi"));
+        server.await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn connect_errors_are_typed() {
+    bounded(async {
+        // Nothing listens on this port (bound, then dropped).
+        let (l, addr) = listener().await;
+        drop(l);
+        let err = wspc_tokio::connect(&format!("ws://{addr}/"))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Connect { .. }), "{err:?}");
+        let err = wspc_tokio::connect("http://127.0.0.1/").await.unwrap_err();
+        assert!(matches!(err, Error::InvalidUrl(_)), "{err:?}");
+        let err = wspc_tokio::connect("ws://no-such-host.invalid/")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Dns { .. }), "{err:?}");
+    })
+    .await;
+}

@@ -1,0 +1,85 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpStream};
+use wspc_tokio::{Message, ServerBuilder, WebSocket};
+
+/// Every test body runs under this bound, so nothing can hang CI.
+pub const TEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Runs `f` under [`TEST_TIMEOUT`].
+pub async fn bounded<T>(f: impl Future<Output = T>) -> T {
+    tokio::time::timeout(TEST_TIMEOUT, f)
+        .await
+        .expect("test timed out")
+}
+
+/// A listener on an ephemeral loopback port.
+pub async fn listener() -> (TcpListener, String) {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    (l, addr)
+}
+
+/// Spawns an echo server that serves connections with `builder`; returns its URL.
+pub async fn echo_server(builder: ServerBuilder) -> String {
+    let (l, addr) = listener().await;
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = l.accept().await else {
+                return;
+            };
+            let builder = builder.clone();
+            tokio::spawn(async move {
+                let Ok(ws) = builder.accept(tcp).await else {
+                    return;
+                };
+                echo(ws).await;
+            });
+        }
+    });
+    format!("ws://{addr}")
+}
+
+/// Echoes data messages until the connection ends.
+pub async fn echo(mut ws: WebSocket<TcpStream>) {
+    while let Some(Ok(msg)) = ws.recv().await {
+        if (msg.is_text() || msg.is_binary()) && ws.send(msg).await.is_err() {
+            break;
+        }
+    }
+}
+
+/// Deterministic pseudo-random bytes.
+pub fn bytes(len: usize, seed: u32) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect()
+}
+
+/// Deterministic text (multi-byte UTF-8 included).
+pub fn text(len: usize) -> String {
+    let unit = "héllo wörld ✓ ";
+    let mut s = String::with_capacity(len + unit.len());
+    while s.len() < len {
+        s.push_str(unit);
+    }
+    while s.len() > len {
+        s.pop();
+    }
+    s
+}
+
+/// Whether the message is a data message.
+pub fn is_data(m: &Message) -> bool {
+    m.is_text() || m.is_binary()
+}
