@@ -65,6 +65,10 @@ if [ "${BUILD:-1}" != 0 ]; then
 fi
 WSPC="$ROOT/target/release/wspc"
 CMP="$ROOT/target/compare/release"
+if [[ " $SERVERS " == *" wspc-serve "* ]] && ! "$WSPC" serve --help >/dev/null 2>&1; then
+  echo "compare.sh: this wspc has no serve command; leaving wspc-serve out" >&2
+  SERVERS=$(echo " $SERVERS " | sed 's/ wspc-serve / /; s/^ *//; s/ *$//')
+fi
 
 # The command line of each server; $1 is the listen address, $2 "deflate" to enable
 # permessage-deflate where the server supports it (only the wspc ones do here).
@@ -97,17 +101,31 @@ trap cleanup EXIT
 wait_port() {
   local port=$1 i
   for i in $(seq 1 400); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    if port_busy "$port"; then return 0; fi
     sleep 0.05
   done
   echo "compare.sh: nothing listens on $port" >&2
   return 1
 }
 
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# The next port after $1 on which nothing listens yet (other programs on this machine
+# may hold some).
+next_port() {
+  local p=$(( $1 + 1 ))
+  while port_busy "$p"; do p=$((p + 1)); done
+  echo "$p"
+}
+
 # start_server NAME PORT [deflate] [wrapper...]  -> sets SPID
 start_server() {
   local name=$1 port=$2 deflate=${3:-}
   shift 3 || shift $#
+  if port_busy "$port"; then
+    echo "compare.sh: port $port is already in use" >&2
+    return 1
+  fi
   local cmd
   cmd=$(server_cmd "$name" "127.0.0.1:$port" "$deflate")
   # shellcheck disable=SC2086
@@ -153,10 +171,10 @@ start=$(date +%s)
 
 if has throughput; then
   # Every server listens for the whole run on its own port; only the measured one is busy.
-  port=9300
+  port=47300
   declare -A PORT
   for s in raw $SERVERS; do
-    port=$((port + 1))
+    port=$(next_port "$port")
     PORT[$s]=$port
     start_server "$s" "$port" ""
   done
@@ -182,12 +200,12 @@ fi
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
 if has memory; then
-  port=9400
+  port=47400
   for s in $SERVERS; do
     modes="plain plain+echo"
     case "$s" in wspc-serve|wspc-tokio) modes="$modes deflate deflate+echo" ;; esac
     for m in $modes; do
-      port=$((port + 1))
+      port=$(next_port "$port")
       deflate=""
       args=()
       case "$m" in deflate*) deflate=deflate; args+=(--deflate) ;; esac
@@ -211,11 +229,11 @@ fi
 
 if has callgrind; then
   command -v valgrind >/dev/null || { echo "compare.sh: valgrind not installed" >&2; exit 1; }
-  port=9500
+  port=47500
   for w in $CG_WORKLOADS; do
     for s in raw $SERVERS; do
       for mult in 1 2; do
-        port=$((port + 1))
+        port=$(next_port "$port")
         n=$((CG_COUNT * mult))
         f="$OUT/callgrind.$s.$w.$mult.out"
         rm -f "$f"
