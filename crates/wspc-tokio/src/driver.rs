@@ -277,9 +277,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             if self.finished {
                 return Poll::Ready(None);
             }
+            let queued_before = self.conn.buffered_amount();
             if self.outcome.is_none()
                 && let Some(event) = self.conn.poll_event()
             {
+                // Did the engine itself queue a reply (an automatic Pong) while parsing?
+                let replied = self.conn.buffered_amount() > queued_before;
                 let message = match event {
                     Event::Message(m) => Message::from(m),
                     Event::Ping(p) => Message::Ping(p),
@@ -296,8 +299,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                     }
                     _ => continue,
                 };
-                if self.conn.has_transmit() && !self.write_dead {
-                    // A Pong (or other control reply) is owed: try to send it now.
+                if replied && !self.write_dead {
+                    // A Pong is owed: try to send it now. Messages the caller queued
+                    // (`feed`) wait until no event is left, so that everything produced
+                    // in one wake-up leaves in one vectored write.
                     if let Poll::Ready(Err(e)) = self.poll_write_out(cx, side) {
                         let _ = self.on_write_error(e);
                     }
