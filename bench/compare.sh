@@ -15,7 +15,7 @@
 #   DURATION=5 WARMUP=1      seconds per measurement and of warm-up before it
 #   ROUNDS=3                 alternating rounds (every server once per workload per round)
 #   WORKLOADS="c100-p1-s20 c10-p1-s1024 c100-p1-s16384 c100-p16-s20 c1-p1-s16777216"
-#   SERVERS="wspc-serve wspc-tokio fastwebsockets tokio-tungstenite tokio-websockets"
+#   SERVERS="wspc-serve wspc-tokio wspc-tokio-feed fastwebsockets tokio-tungstenite tokio-websockets"
 #   MEM_CONNS=1000           idle connections for the memory measurement
 #   CG_COUNT=20000           echoes per callgrind run (runs with CG_COUNT and 2×CG_COUNT)
 #   CG_WORKLOADS="c10-p1-s20 c10-p1-s16384"
@@ -31,7 +31,7 @@ DURATION=${DURATION:-5}
 WARMUP=${WARMUP:-1}
 ROUNDS=${ROUNDS:-3}
 WORKLOADS=${WORKLOADS:-"c100-p1-s20 c10-p1-s1024 c100-p1-s16384 c100-p16-s20 c1-p1-s16777216"}
-SERVERS=${SERVERS:-"wspc-serve wspc-tokio fastwebsockets tokio-tungstenite tokio-websockets"}
+SERVERS=${SERVERS:-"wspc-serve wspc-tokio wspc-tokio-feed fastwebsockets tokio-tungstenite tokio-websockets"}
 MEM_CONNS=${MEM_CONNS:-1000}
 CG_COUNT=${CG_COUNT:-20000}
 CG_WORKLOADS=${CG_WORKLOADS:-"c10-p1-s20 c10-p1-s16384"}
@@ -82,6 +82,7 @@ server_cmd() {
     wspc-tokio)
       if [ "$deflate" = deflate ]; then echo "$CMP/echo-wspc-tokio $addr --deflate"
       else echo "$CMP/echo-wspc-tokio $addr"; fi ;;
+    wspc-tokio-feed) echo "$CMP/echo-wspc-tokio $addr --feed" ;;
     fastwebsockets) echo "$CMP/echo-fastwebsockets $addr" ;;
     tokio-tungstenite) echo "$CMP/echo-tungstenite $addr" ;;
     tokio-websockets) echo "$CMP/echo-tokio-websockets $addr" ;;
@@ -202,6 +203,7 @@ rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 if has memory; then
   port=47400
   for s in $SERVERS; do
+    [ "$s" = wspc-tokio-feed ] && continue # same memory as wspc-tokio
     modes="plain plain+echo"
     case "$s" in wspc-serve|wspc-tokio) modes="$modes deflate deflate+echo" ;; esac
     for m in $modes; do

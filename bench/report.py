@@ -15,11 +15,12 @@ NAMES = {
     "raw": "raw TCP",
     "wspc-serve": "wspc serve",
     "wspc-tokio": "wspc-tokio",
+    "wspc-tokio-feed": "wspc-tokio (feed)",
     "fastwebsockets": "fastwebsockets",
     "tokio-tungstenite": "tokio-tungstenite",
     "tokio-websockets": "tokio-websockets",
 }
-WSPC = ["wspc-serve", "wspc-tokio"]
+WSPC = ["wspc-serve", "wspc-tokio", "wspc-tokio-feed"]
 
 
 def size_name(s):
