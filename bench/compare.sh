@@ -172,12 +172,12 @@ start=$(date +%s)
 
 if has throughput; then
   # Every server listens for the whole run on its own port; only the measured one is busy.
-  port=47300
+  port=23300
   declare -A PORT
   for s in raw $SERVERS; do
     port=$(next_port "$port")
     PORT[$s]=$port
-    start_server "$s" "$port" ""
+    start_server "$s" "$port" "" || PORT[$s]=1 # its runs then fail and are reported
   done
   all=(raw $SERVERS)
   for r in $(seq 1 "$ROUNDS"); do
@@ -201,19 +201,22 @@ fi
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
 if has memory; then
-  port=47400
+  port=23400
   for s in $SERVERS; do
     [ "$s" = wspc-tokio-feed ] && continue # same memory as wspc-tokio
     modes="plain plain+echo"
-    case "$s" in wspc-serve|wspc-tokio) modes="$modes deflate deflate+echo" ;; esac
+    case "$s" in wspc-serve|wspc-tokio) modes="$modes deflate deflate+echo deflate-nct+echo" ;; esac
     for m in $modes; do
       port=$(next_port "$port")
       deflate=""
       args=()
-      case "$m" in deflate*) deflate=deflate; args+=(--deflate) ;; esac
+      case "$m" in
+        deflate-nct*) deflate=deflate; args+=(--deflate-nct) ;;
+        deflate*) deflate=deflate; args+=(--deflate) ;;
+      esac
       case "$m" in *+echo) args+=(--echo) ;; esac
       echo "compare.sh: memory $s $m" >&2
-      start_server "$s" "$port" "$deflate"
+      start_server "$s" "$port" "$deflate" || continue
       sleep 0.3
       before=$(rss_kib "$SPID")
       coproc IC { taskset -c "$CLIENT_CPU" "$CMP/idle-clients" "127.0.0.1:$port" "$MEM_CONNS" "${args[@]}" 2>>"$OUT/bench.log"; }
@@ -231,7 +234,7 @@ fi
 
 if has callgrind; then
   command -v valgrind >/dev/null || { echo "compare.sh: valgrind not installed" >&2; exit 1; }
-  port=47500
+  port=23500
   for w in $CG_WORKLOADS; do
     for s in raw $SERVERS; do
       for mult in 1 2; do
@@ -240,7 +243,7 @@ if has callgrind; then
         f="$OUT/callgrind.$s.$w.$mult.out"
         rm -f "$f"
         echo "compare.sh: callgrind $s $w count=$n" >&2
-        start_server "$s" "$port" "" valgrind --tool=callgrind --callgrind-out-file="$f"
+        start_server "$s" "$port" "" valgrind --tool=callgrind --callgrind-out-file="$f" || continue
         res=$(run_bench "$s" "$port" "$w" --count "$n" | tail -n 1)
         stop_server "$SPID"
         ir=$(sed -n 's/^summary: *//p' "$f" 2>/dev/null | head -n 1)

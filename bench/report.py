@@ -173,7 +173,8 @@ def main():
         p(
             "`plain`: handshake only. `+echo`: after one 20 B message echoed on every "
             "connection (lazily created buffers exist). `deflate`: permessage-deflate "
-            "negotiated (client_max_window_bits offered; context takeover both ways)."
+            "negotiated (client_max_window_bits offered; context takeover both ways). "
+            "`deflate-nct`: also server_ and client_no_context_takeover."
         )
         p("")
         modes = []

@@ -30,7 +30,10 @@ async fn serve(
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let addr = args.first().cloned().unwrap_or_else(|| "127.0.0.1:9104".into());
+    let addr = args
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "127.0.0.1:9104".into());
     let deflate = args.iter().any(|a| a == "--deflate");
     let feed = args.iter().any(|a| a == "--feed");
     let builder = ServerBuilder::new().deflate(deflate.then(DeflateOptions::default));

@@ -2,9 +2,11 @@
 //! server's memory per idle connection (bench/compare.sh reads the server's VmRSS before
 //! and after).
 //!
-//! Usage: `idle-clients ADDR N [--deflate] [--echo]`
+//! Usage: `idle-clients ADDR N [--deflate | --deflate-nct] [--echo]`
 //!
 //! * `--deflate` offers `permessage-deflate; client_max_window_bits` in the handshake.
+//! * `--deflate-nct` offers it with `server_no_context_takeover;
+//!   client_no_context_takeover` as well (no compression state kept between messages).
 //! * `--echo` sends one 20-byte message on every connection (compressed when deflate was
 //!   negotiated) and waits for its echo, so buffers a server creates lazily exist.
 //!
@@ -19,11 +21,24 @@ use tokio::net::TcpStream;
 
 const MASK: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 
-fn request(addr: &str, deflate: bool) -> Vec<u8> {
-    let ext = if deflate {
-        "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
-    } else {
-        ""
+/// The deflate offer of the handshake, if any.
+#[derive(Clone, Copy, PartialEq)]
+enum Offer {
+    None,
+    Deflate,
+    DeflateNoContextTakeover,
+}
+
+fn request(addr: &str, offer: Offer) -> Vec<u8> {
+    let ext = match offer {
+        Offer::None => "",
+        Offer::Deflate => {
+            "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+        }
+        Offer::DeflateNoContextTakeover => {
+            "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; \
+             client_no_context_takeover; client_max_window_bits\r\n"
+        }
     };
     format!(
         "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
@@ -54,10 +69,10 @@ fn deflate(data: &[u8]) -> Vec<u8> {
     out
 }
 
-async fn open(addr: &str, deflate_offer: bool, echo: bool) -> std::io::Result<TcpStream> {
+async fn open(addr: &str, offer: Offer, echo: bool) -> std::io::Result<TcpStream> {
     let mut s = TcpStream::connect(addr).await?;
     s.set_nodelay(true)?;
-    s.write_all(&request(addr, deflate_offer)).await?;
+    s.write_all(&request(addr, offer)).await?;
     // Read the response head byte by byte-ish: keep anything after it (there is none).
     let mut head = Vec::with_capacity(256);
     let mut buf = [0u8; 512];
@@ -101,14 +116,20 @@ async fn open(addr: &str, deflate_offer: bool, echo: bool) -> std::io::Result<Tc
 async fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 3 {
-        eprintln!("usage: idle-clients ADDR N [--deflate] [--echo]");
+        eprintln!("usage: idle-clients ADDR N [--deflate | --deflate-nct] [--echo]");
         std::process::exit(2);
     }
     let addr = args[1].clone();
     let n: usize = args[2]
         .parse()
         .map_err(|_| Error::other("N must be a number"))?;
-    let deflate_offer = args.iter().any(|a| a == "--deflate");
+    let offer = if args.iter().any(|a| a == "--deflate-nct") {
+        Offer::DeflateNoContextTakeover
+    } else if args.iter().any(|a| a == "--deflate") {
+        Offer::Deflate
+    } else {
+        Offer::None
+    };
     let echo = args.iter().any(|a| a == "--echo");
     let mut conns = Vec::with_capacity(n);
     // Open in small batches so the server's accept backlog never overflows.
@@ -116,7 +137,7 @@ async fn main() -> std::io::Result<()> {
         let mut set = tokio::task::JoinSet::new();
         for _ in chunk {
             let addr = addr.clone();
-            set.spawn(async move { open(&addr, deflate_offer, echo).await });
+            set.spawn(async move { open(&addr, offer, echo).await });
         }
         while let Some(r) = set.join_next().await {
             conns.push(r.map_err(Error::other)??);
