@@ -173,9 +173,18 @@ impl ServerBuilder {
         S: AsyncRead + AsyncWrite + Unpin,
         F: FnOnce(&Request) -> std::result::Result<Option<String>, http::Response<String>>,
     {
-        match self.read_request(stream).await? {
+        // Boxed for the reason given in `read_request`.
+        Box::pin(self.accept_with_inner(stream, f)).await
+    }
+
+    async fn accept_with_inner<S, F>(&self, stream: S, f: F) -> Result<WebSocket<S>>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+        F: FnOnce(&Request) -> std::result::Result<Option<String>, http::Response<String>>,
+    {
+        match self.read_request_inner(stream).await? {
             Incoming::WebSocket(pending) => match f(pending.request()) {
-                Ok(subprotocol) => pending.accept(subprotocol.as_deref()).await,
+                Ok(subprotocol) => pending.accept_inner(subprotocol.as_deref()).await,
                 Err(response) => {
                     let status = response.status();
                     pending.reject(response).await?;
@@ -201,7 +210,17 @@ impl ServerBuilder {
     /// [`PendingUpgrade::reject`]); any other request as [`Incoming::Http`], with the
     /// stream, for the caller to answer (e.g. a page on `GET /`). A malformed request
     /// gets a 400 (or 431) response and an error.
-    pub async fn read_request<S>(&self, mut stream: S) -> Result<Incoming<S>>
+    pub async fn read_request<S>(&self, stream: S) -> Result<Incoming<S>>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        // Boxed: the handshake's state (timer, parser, error paths) is large and would
+        // otherwise stay in the caller's future — and in every connection's task — for
+        // the connection's whole life. One allocation per handshake, freed after it.
+        Box::pin(self.read_request_inner(stream)).await
+    }
+
+    async fn read_request_inner<S>(&self, mut stream: S) -> Result<Incoming<S>>
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
@@ -289,7 +308,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> PendingUpgrade<S> {
     /// Accepts the upgrade with `subprotocol` (which the client must have offered):
     /// writes the `101` response and returns the socket. An invalid upgrade request
     /// gets its error response (400, 405, 426) and an [`Error::Handshake`].
-    pub async fn accept(mut self, subprotocol: Option<&str>) -> Result<WebSocket<S>> {
+    pub async fn accept(self, subprotocol: Option<&str>) -> Result<WebSocket<S>> {
+        // Boxed for the reason given in `ServerBuilder::read_request`.
+        Box::pin(self.accept_inner(subprotocol)).await
+    }
+
+    async fn accept_inner(mut self, subprotocol: Option<&str>) -> Result<WebSocket<S>> {
         let accept = Accept {
             subprotocol: subprotocol.map(String::from),
             headers: HeaderMap::new(),
