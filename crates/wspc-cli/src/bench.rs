@@ -493,11 +493,11 @@ async fn connection(
         }
         None => frame_loop(&mut stream, config, shared, work, Parser::Raw(0)).await,
     };
-    if let Err(e) = result {
-        if shared.running() {
-            tracing::warn!(connection = index, "{e}");
-            shared.error();
-        }
+    if let Err(e) = result
+        && shared.running()
+    {
+        tracing::warn!(connection = index, "{e}");
+        shared.error();
     }
 }
 

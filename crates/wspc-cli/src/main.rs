@@ -7,8 +7,11 @@
 //! See the crate README for every flag.
 
 mod bench;
+mod connect;
 mod histogram;
+mod serve;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -27,8 +30,94 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Echo (or broadcast) WebSocket server, with a browser console on GET /.
+    Serve(ServeArgs),
+    /// Connect to a WebSocket server: stdin lines out as text messages, messages in on stdout.
+    Connect(ConnectArgs),
     /// Closed-loop load generator: N connections, P messages in flight each, echoes verified.
     Bench(BenchArgs),
+}
+
+/// `wspc serve` flags.
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(short, long, default_value = "127.0.0.1:9001")]
+    listen: String,
+    /// echo: every message back to its sender; broadcast: to every connected client.
+    #[arg(short, long, value_enum, default_value_t = serve::Mode::Echo)]
+    mode: serve::Mode,
+    /// TLS certificate chain (PEM); with --tls-key, serves wss:// and https://.
+    #[arg(long, requires = "tls_key", value_name = "FILE")]
+    tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, requires = "tls_cert", value_name = "FILE")]
+    tls_key: Option<PathBuf>,
+    /// Accept this subprotocol when a client offers it (repeatable; first match in the
+    /// client's order wins).
+    #[arg(long = "subprotocol", value_name = "NAME")]
+    subprotocols: Vec<String>,
+    /// Largest message accepted, in bytes after decompression (larger: close 1009).
+    #[arg(long, default_value_t = 64 << 20, value_name = "BYTES")]
+    max_message_size: usize,
+    /// Largest frame accepted, in bytes (larger: close 1009).
+    #[arg(long, default_value_t = 16 << 20, value_name = "BYTES")]
+    max_frame_size: usize,
+    /// Most frames in one message (more: close 1008). Default: no limit beyond the size.
+    #[arg(long, default_value_t = u32::MAX, value_name = "N")]
+    max_fragments: u32,
+    /// Ping a client after this much silence; no Pong within the same time closes it (1011).
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    keepalive: Option<Duration>,
+    /// Close (1001) a client that sent no message for this long.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    idle_timeout: Option<Duration>,
+    /// Most simultaneous connections; more get HTTP 503.
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    max_connections: usize,
+    /// Refuse permessage-deflate (accepted by default).
+    #[arg(long)]
+    no_deflate: bool,
+    /// Broadcast mode: messages queued per client before it is closed as too slow (1008).
+    #[arg(long, default_value_t = 1024, value_name = "N")]
+    broadcast_queue: usize,
+}
+
+/// `wspc connect` flags.
+#[derive(Debug, Args)]
+struct ConnectArgs {
+    /// ws:// or wss:// URL.
+    url: String,
+    /// Extra request header (repeatable).
+    #[arg(short = 'H', long = "header", value_name = "'Name: value'")]
+    headers: Vec<String>,
+    /// Offer this subprotocol (repeatable, most preferred first).
+    #[arg(long = "subprotocol", value_name = "NAME")]
+    subprotocols: Vec<String>,
+    /// Also trust the CA certificate(s) in this PEM file.
+    #[arg(long, value_name = "FILE")]
+    ca: Option<PathBuf>,
+    /// Accept any server certificate (testing only).
+    #[arg(short = 'k', long)]
+    insecure: bool,
+    /// Ping after this much silence; no Pong within the same time fails the connection.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    ping_interval: Option<Duration>,
+    /// Do not offer permessage-deflate (offered by default).
+    #[arg(long)]
+    no_deflate: bool,
+    /// Write binary messages to stdout as they are (default: one hex line each).
+    #[arg(long)]
+    raw: bool,
+    /// Close code sent at the end of input.
+    #[arg(long, default_value_t = 1000, value_name = "CODE")]
+    close_code: u16,
+    /// Close reason sent at the end of input.
+    #[arg(long, default_value = "", value_name = "TEXT")]
+    close_reason: String,
+    /// Largest message accepted, in bytes.
+    #[arg(long, default_value_t = 64 << 20, value_name = "BYTES")]
+    max_message_size: usize,
 }
 
 /// `wspc bench` flags.
@@ -89,9 +178,11 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(seconds).map_err(|e| format!("invalid duration {s:?}: {e}"))
 }
 
-fn init_logging(verbose: u8) {
+/// Logging on stderr: `quiet` is the level without -v (info for the server, warn for
+/// the clients, whose stdout and stderr carry their output).
+fn init_logging(verbose: u8, quiet: &str) {
     let default = match verbose {
-        0 => "info",
+        0 => quiet,
         1 => "debug",
         _ => "trace",
     };
@@ -100,14 +191,65 @@ fn init_logging(verbose: u8) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .init();
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose);
+    let quiet = match cli.command {
+        Command::Serve(_) => "info",
+        _ => "warn",
+    };
+    init_logging(cli.verbose, quiet);
     match cli.command {
+        Command::Serve(a) => {
+            let config = serve::ServeConfig {
+                listen: a.listen,
+                mode: a.mode,
+                tls_cert: a.tls_cert,
+                tls_key: a.tls_key,
+                subprotocols: a.subprotocols,
+                max_message_size: a.max_message_size,
+                max_frame_size: a.max_frame_size,
+                max_fragments: a.max_fragments,
+                keepalive: a.keepalive,
+                idle_timeout: a.idle_timeout,
+                max_connections: a.max_connections,
+                deflate: !a.no_deflate,
+                broadcast_queue: a.broadcast_queue,
+            };
+            match serve::run(config) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("wspc serve: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Connect(a) => {
+            let config = connect::ConnectConfig {
+                url: a.url,
+                headers: a.headers,
+                subprotocols: a.subprotocols,
+                ca: a.ca,
+                insecure: a.insecure,
+                ping_interval: a.ping_interval,
+                deflate: !a.no_deflate,
+                raw: a.raw,
+                close_code: a.close_code,
+                close_reason: a.close_reason,
+                max_message_size: a.max_message_size,
+            };
+            match connect::run(config) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("wspc connect: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Bench(a) => {
             let config = bench::BenchConfig {
                 url: a.url,

@@ -158,6 +158,11 @@ impl ClientBuilder {
     /// Resolves, connects (TCP, then TLS for `wss://` with SNI and ALPN `http/1.1`) and
     /// runs the WebSocket handshake.
     pub async fn connect(self) -> Result<(WebSocket<MaybeTlsStream>, Response<()>)> {
+        // The connection's setup state lives on the heap only while it runs.
+        Box::pin(self.connect_inner()).await
+    }
+
+    async fn connect_inner(self) -> Result<(WebSocket<MaybeTlsStream>, Response<()>)> {
         let host = self.request.host().to_string();
         let port = self.request.port();
         let tcp = tokio::time::timeout(self.connect_timeout, tcp_connect(&host, port))
@@ -194,7 +199,7 @@ impl ClientBuilder {
         }) {
             request = request.extension(Arc::new(client));
         }
-        tokio::time::timeout(self.handshake_timeout, handshake(stream, request))
+        tokio::time::timeout(self.handshake_timeout, Box::pin(handshake(stream, request)))
             .await
             .map_err(|_| Error::Timeout("WebSocket handshake"))?
     }

@@ -190,14 +190,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         }
     }
 
-    /// Runs the engine's timers; returns whether one fired.
-    fn poll_timers(&mut self, cx: &mut Context<'_>) -> bool {
+    /// Runs the engine's timers that are due and arms the sleep for the next one.
+    fn poll_timers(&mut self, cx: &mut Context<'_>) {
         self.conn.handle_timeout(Instant::now().into_std());
-        let mut fired = false;
         loop {
             let Some(deadline) = self.conn.poll_timeout() else {
                 self.sleep = None;
-                return fired;
+                return;
             };
             let at = Instant::from_std(deadline);
             let sleep = match &mut self.sleep {
@@ -210,9 +209,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 None => self.sleep.insert(Box::pin(tokio::time::sleep_until(at))),
             };
             if sleep.as_mut().poll(cx).is_pending() {
-                return fired;
+                return;
             }
-            fired = true;
             self.conn
                 .handle_timeout(Instant::now().into_std().max(deadline));
         }
@@ -277,6 +275,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             if self.finished {
                 return Poll::Ready(None);
             }
+            // Timers first: whatever they produce (a keepalive failure, the close
+            // timeout) is an event picked up right below.
+            self.poll_timers(cx);
             let queued_before = self.conn.buffered_amount();
             if self.outcome.is_none()
                 && let Some(event) = self.conn.poll_event()
@@ -308,9 +309,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                     }
                 }
                 return Poll::Ready(Some(Ok(message)));
-            }
-            if self.poll_timers(cx) {
-                continue;
             }
             if self.conn.has_transmit() && !self.write_dead {
                 match self.poll_write_out(cx, side) {
@@ -392,6 +390,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         Ok(())
     }
 
+    /// Queues one fragment of a message (no I/O).
+    pub(crate) fn start_fragment(
+        &mut self,
+        kind: wspc::MessageKind,
+        data: bytes::Bytes,
+        fin: bool,
+    ) -> Result<()> {
+        if self.finished {
+            return Err(Error::Closed);
+        }
+        self.conn.send_fragment(kind, data, fin)?;
+        Ok(())
+    }
+
     /// Writes everything queued.
     pub(crate) fn poll_flush(&mut self, cx: &mut Context<'_>, side: Side) -> Poll<Result<()>> {
         if self.write_dead {
@@ -401,8 +413,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 Error::ResetWithoutClose
             }));
         }
-        if self.finished && !self.conn.has_transmit() {
-            return Poll::Ready(Ok(()));
+        if self.finished {
+            return Poll::Ready(Err(Error::Closed));
         }
         match self.poll_write_out(cx, side) {
             Poll::Ready(Ok(())) => Poll::Ready(Ok(())),

@@ -173,7 +173,8 @@ impl ServerBuilder {
         S: AsyncRead + AsyncWrite + Unpin,
         F: FnOnce(&Request) -> std::result::Result<Option<String>, http::Response<String>>,
     {
-        // Boxed for the reason given in `read_request`.
+        // The handshake's state lives on the heap only while it runs: a task that
+        // accepts and then serves the socket for hours does not keep room for it.
         Box::pin(self.accept_with_inner(stream, f)).await
     }
 
@@ -182,9 +183,9 @@ impl ServerBuilder {
         S: AsyncRead + AsyncWrite + Unpin,
         F: FnOnce(&Request) -> std::result::Result<Option<String>, http::Response<String>>,
     {
-        match self.read_request_inner(stream).await? {
+        match self.read_request(stream).await? {
             Incoming::WebSocket(pending) => match f(pending.request()) {
-                Ok(subprotocol) => pending.accept_inner(subprotocol.as_deref()).await,
+                Ok(subprotocol) => pending.accept(subprotocol.as_deref()).await,
                 Err(response) => {
                     let status = response.status();
                     pending.reject(response).await?;
@@ -210,17 +211,7 @@ impl ServerBuilder {
     /// [`PendingUpgrade::reject`]); any other request as [`Incoming::Http`], with the
     /// stream, for the caller to answer (e.g. a page on `GET /`). A malformed request
     /// gets a 400 (or 431) response and an error.
-    pub async fn read_request<S>(&self, stream: S) -> Result<Incoming<S>>
-    where
-        S: AsyncRead + AsyncWrite + Unpin,
-    {
-        // Boxed: the handshake's state (timer, parser, error paths) is large and would
-        // otherwise stay in the caller's future — and in every connection's task — for
-        // the connection's whole life. One allocation per handshake, freed after it.
-        Box::pin(self.read_request_inner(stream)).await
-    }
-
-    async fn read_request_inner<S>(&self, mut stream: S) -> Result<Incoming<S>>
+    pub async fn read_request<S>(&self, mut stream: S) -> Result<Incoming<S>>
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
@@ -308,12 +299,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> PendingUpgrade<S> {
     /// Accepts the upgrade with `subprotocol` (which the client must have offered):
     /// writes the `101` response and returns the socket. An invalid upgrade request
     /// gets its error response (400, 405, 426) and an [`Error::Handshake`].
-    pub async fn accept(self, subprotocol: Option<&str>) -> Result<WebSocket<S>> {
-        // Boxed for the reason given in `ServerBuilder::read_request`.
-        Box::pin(self.accept_inner(subprotocol)).await
-    }
-
-    async fn accept_inner(mut self, subprotocol: Option<&str>) -> Result<WebSocket<S>> {
+    pub async fn accept(mut self, subprotocol: Option<&str>) -> Result<WebSocket<S>> {
         let accept = Accept {
             subprotocol: subprotocol.map(String::from),
             headers: HeaderMap::new(),

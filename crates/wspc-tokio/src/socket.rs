@@ -5,11 +5,12 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
+use bytes::Bytes;
 use futures_core::Stream;
 use futures_sink::Sink;
 use tokio::io::{AsyncRead, AsyncWrite};
 use wspc::deflate::DeflateParams;
-use wspc::{CloseCode, CloseFrame, CloseState, Connection};
+use wspc::{CloseCode, CloseFrame, CloseState, Connection, MessageKind};
 
 use crate::driver::{Driver, Fanout, Side};
 use crate::error::{Error, Result};
@@ -100,6 +101,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     pub async fn feed(&mut self, msg: Message) -> Result<()> {
         poll_fn(|cx| self.driver.poll_ready(cx, Side::Writer)).await?;
         self.driver.start_send(msg)
+    }
+
+    /// Sends one fragment of a message, for messages produced piece by piece: the first
+    /// fragment opens a message of `kind`, `fin` ends it. Text fragments may split a
+    /// UTF-8 sequence but must add up to valid UTF-8. Waits and writes as
+    /// [`send`](WebSocket::send).
+    pub async fn send_fragment(
+        &mut self,
+        kind: MessageKind,
+        data: impl Into<Bytes>,
+        fin: bool,
+    ) -> Result<()> {
+        poll_fn(|cx| self.driver.poll_ready(cx, Side::Writer)).await?;
+        self.driver.start_fragment(kind, data.into(), fin)?;
+        poll_fn(|cx| self.driver.poll_flush(cx, Side::Writer)).await
     }
 
     /// Writes everything queued.
@@ -321,6 +337,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WsWriter<S> {
     /// Writes everything queued.
     pub async fn flush(&mut self) -> Result<()> {
         poll_fn(|cx| self.shared.lock().poll_flush(cx, Side::Writer)).await
+    }
+
+    /// Sends one fragment of a message, as [`WebSocket::send_fragment`].
+    pub async fn send_fragment(
+        &mut self,
+        kind: MessageKind,
+        data: impl Into<Bytes>,
+        fin: bool,
+    ) -> Result<()> {
+        poll_fn(|cx| self.shared.lock().poll_ready(cx, Side::Writer)).await?;
+        self.shared.lock().start_fragment(kind, data.into(), fin)?;
+        self.flush().await
     }
 
     /// Sends a Close with `code` and `reason` and writes it. The [`WsReader`] completes
