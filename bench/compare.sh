@@ -21,6 +21,7 @@
 #   CG_WORKLOADS="c10-p1-s20 c10-p1-s16384"
 #   SERVER_CPU=0 CLIENT_CPU=1
 #   BUILD=0                  skip the release builds (use what target/ holds)
+#   BENCH_OUT=target/bench   where the report and raw results go
 # A smoke run (about a minute, build excluded):
 #   DURATION=1 WARMUP=0.2 ROUNDS=1 MEM_CONNS=100 bench/compare.sh
 set -euo pipefail
@@ -51,7 +52,7 @@ while [ $# -gt 0 ]; do
 done
 has() { [[ ",$sections," == *",$1,"* ]]; }
 
-OUT="$ROOT/target/bench"
+OUT="${BENCH_OUT:-$ROOT/target/bench}"
 mkdir -p "$OUT"
 RAW="$OUT/compare-raw.jsonl"
 : >"$RAW"

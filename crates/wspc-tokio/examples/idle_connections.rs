@@ -20,8 +20,8 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{BufRead, BufReader};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use wspc_tokio::{ClientBuilder, DeflateOptions, DeflateServer, Message, ServerBuilder};
@@ -140,9 +140,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 eprintln!("handshake failed");
                 return;
             };
-            if message
-                && let Some(Ok(m)) = ws.recv().await
-            {
+            if message && let Some(Ok(m)) = ws.recv().await {
                 let _ = ws.send(m).await;
             }
             let _ = ready.send(()).await;
@@ -158,7 +156,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let heap_after = heap();
     let mut client_report = String::new();
     BufReader::new(child.stdout.take().ok_or("no stdout")?).read_line(&mut client_report)?;
-    let mut parts = client_report.split_whitespace().filter_map(|s| s.parse::<usize>().ok());
+    let mut parts = client_report
+        .split_whitespace()
+        .filter_map(|s| s.parse::<usize>().ok());
     let mut next = || parts.next().unwrap_or(0);
     let (c_before, c_after, c_heap_before, c_heap_after) = (next(), next(), next(), next());
     let _ = child.kill();

@@ -53,7 +53,11 @@ async fn send_blocks_and_memory_stays_bounded() {
                 }
             }
             // Never more than the bound plus the message that crossed it.
-            assert!(ws.buffered_amount() <= LIMIT + MSG + 14, "{}", ws.buffered_amount());
+            assert!(
+                ws.buffered_amount() <= LIMIT + MSG + 14,
+                "{}",
+                ws.buffered_amount()
+            );
             // Let the writes make progress as far as the peer allows.
             let _ = tokio::time::timeout(Duration::from_millis(1), ws.flush()).await;
         }

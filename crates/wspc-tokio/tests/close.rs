@@ -18,7 +18,10 @@ async fn client_closes_with_code_and_reason() {
             let mut ws = wspc_tokio::accept(tcp).await.unwrap();
             let msg = ws.recv().await.unwrap().unwrap();
             assert!(ws.recv().await.is_none());
-            assert!(matches!(ws.send(Message::text("x")).await, Err(Error::Closed)));
+            assert!(matches!(
+                ws.send(Message::text("x")).await,
+                Err(Error::Closed)
+            ));
             msg
         });
         let (mut ws, _) = wspc_tokio::connect(&format!("ws://{addr}")).await.unwrap();
@@ -28,7 +31,9 @@ async fn client_closes_with_code_and_reason() {
         let seen = server.await.unwrap();
         assert_eq!(
             seen,
-            Message::Close(Some(CloseFrame::new(CloseCode::new(4001), "done here").unwrap()))
+            Message::Close(Some(
+                CloseFrame::new(CloseCode::new(4001), "done here").unwrap()
+            ))
         );
     })
     .await;
@@ -83,7 +88,10 @@ async fn split_writer_closes_reader_completes() {
         let (mut reader, mut writer) = ws.split();
         writer.send(Message::text("last")).await.unwrap();
         writer.close(CloseCode::NORMAL, "bye").await.unwrap();
-        assert!(matches!(writer.send(Message::text("x")).await, Err(Error::Closed)));
+        assert!(matches!(
+            writer.send(Message::text("x")).await,
+            Err(Error::Closed)
+        ));
         // The echo still arrives, then the server's Close.
         assert_eq!(reader.recv().await.unwrap().unwrap(), Message::text("last"));
         match reader.recv().await.unwrap().unwrap() {
@@ -91,7 +99,10 @@ async fn split_writer_closes_reader_completes() {
             other => panic!("{other:?}"),
         }
         assert!(reader.recv().await.is_none());
-        assert!(matches!(writer.close(CloseCode::NORMAL, "").await, Err(Error::Closed)));
+        assert!(matches!(
+            writer.close(CloseCode::NORMAL, "").await,
+            Err(Error::Closed)
+        ));
     })
     .await;
 }
@@ -110,8 +121,14 @@ async fn peer_vanishing_is_reset_without_close() {
         assert!(matches!(err, Error::ResetWithoutClose), "{err:?}");
         assert_eq!(err.close_code(), Some(CloseCode::ABORTED));
         assert!(ws.recv().await.is_none());
-        assert!(matches!(ws.send(Message::text("x")).await, Err(Error::Closed)));
-        assert!(matches!(ws.close(CloseCode::NORMAL, "").await, Err(Error::Closed)));
+        assert!(matches!(
+            ws.send(Message::text("x")).await,
+            Err(Error::Closed)
+        ));
+        assert!(matches!(
+            ws.close(CloseCode::NORMAL, "").await,
+            Err(Error::Closed)
+        ));
         assert!(matches!(ws.flush().await, Err(Error::Closed)));
     })
     .await;
@@ -129,7 +146,10 @@ async fn client_vanishing_is_reset_on_the_server() {
         let raw = raw_client(&addr).await;
         drop(raw);
         let outcome = server.await.unwrap().unwrap();
-        assert!(matches!(outcome, Err(Error::ResetWithoutClose)), "{outcome:?}");
+        assert!(
+            matches!(outcome, Err(Error::ResetWithoutClose)),
+            "{outcome:?}"
+        );
     })
     .await;
 }
@@ -191,7 +211,10 @@ async fn close_timeout_when_peer_never_answers() {
             .unwrap();
         let err = ws.close(CloseCode::NORMAL, "").await.unwrap_err();
         assert!(matches!(err, Error::Timeout("close handshake")), "{err:?}");
-        assert!(matches!(ws.send(Message::text("x")).await, Err(Error::Closed)));
+        assert!(matches!(
+            ws.send(Message::text("x")).await,
+            Err(Error::Closed)
+        ));
         peer.abort();
     })
     .await;

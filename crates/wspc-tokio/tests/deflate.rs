@@ -7,9 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::*;
-use wspc_tokio::{
-    ClientBuilder, CloseCode, DeflateOptions, DeflateParams, Message, ServerBuilder,
-};
+use wspc_tokio::{ClientBuilder, CloseCode, DeflateOptions, DeflateParams, Message, ServerBuilder};
 
 #[tokio::test]
 async fn negotiated_and_visible_on_both_ends() {
@@ -36,7 +34,9 @@ async fn negotiated_and_visible_on_both_ends() {
             .connect()
             .await
             .unwrap();
-        let header = response.headers()["sec-websocket-extensions"].to_str().unwrap();
+        let header = response.headers()["sec-websocket-extensions"]
+            .to_str()
+            .unwrap();
         assert!(header.starts_with("permessage-deflate"), "{header}");
         let expected = DeflateParams {
             server_no_context_takeover: false,
@@ -48,7 +48,10 @@ async fn negotiated_and_visible_on_both_ends() {
         let json = r#"{"id":12345,"name":"wspc","tags":["alpha","beta"],"ok":true}"#.repeat(200);
         for _ in 0..3 {
             ws.send(Message::text(json.clone())).await.unwrap();
-            assert_eq!(ws.recv().await.unwrap().unwrap(), Message::text(json.clone()));
+            assert_eq!(
+                ws.recv().await.unwrap().unwrap(),
+                Message::text(json.clone())
+            );
         }
         let big = Message::binary(bytes(3 << 20, 9)); // incompressible, 3 MiB
         ws.send(big.clone()).await.unwrap();
@@ -124,7 +127,11 @@ async fn compresses_on_the_wire() {
         let json = r#"{"id":1,"name":"wspc","tags":["a","b"],"nested":{"x":1,"y":2}}"#.repeat(100);
         ws.send(Message::text(json.clone())).await.unwrap();
         let on_wire = written.load(Ordering::Relaxed) - before;
-        assert!(on_wire * 4 < json.len(), "{on_wire} bytes for {}", json.len());
+        assert!(
+            on_wire * 4 < json.len(),
+            "{on_wire} bytes for {}",
+            json.len()
+        );
         assert_eq!(ws.recv().await.unwrap().unwrap(), Message::text(json));
     })
     .await;

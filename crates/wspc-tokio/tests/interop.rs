@@ -10,9 +10,7 @@ use std::process::Stdio;
 use common::*;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
-use wspc_tokio::{
-    ClientBuilder, CloseCode, CloseFrame, DeflateOptions, Message, ServerBuilder,
-};
+use wspc_tokio::{ClientBuilder, CloseCode, CloseFrame, DeflateOptions, Message, ServerBuilder};
 
 fn script(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -78,7 +76,10 @@ async fn python_client_against_our_server() {
         let (negotiated, echoed, close) = server.await.unwrap();
         assert!(negotiated.is_some(), "deflate not negotiated");
         assert_eq!(echoed, 17);
-        assert_eq!(close, Some(CloseFrame::new(CloseCode::new(4000), "bye").unwrap()));
+        assert_eq!(
+            close,
+            Some(CloseFrame::new(CloseCode::new(4000), "bye").unwrap())
+        );
     })
     .await;
 }
@@ -127,7 +128,10 @@ async fn our_client_against_python_server() {
         ws.send_fragment(wspc_tokio::MessageKind::Text, "mented", true)
             .await
             .unwrap();
-        assert_eq!(ws.recv().await.unwrap().unwrap(), Message::text("fragmented"));
+        assert_eq!(
+            ws.recv().await.unwrap().unwrap(),
+            Message::text("fragmented")
+        );
         let reply = ws.close(CloseCode::new(4001), "from rust").await.unwrap();
         assert_eq!(reply.unwrap().code, CloseCode::new(4001));
         let mut ext = None;
@@ -141,7 +145,8 @@ async fn our_client_against_python_server() {
             }
         }
         assert!(
-            ext.as_deref().is_some_and(|e| e.starts_with("permessage-deflate")),
+            ext.as_deref()
+                .is_some_and(|e| e.starts_with("permessage-deflate")),
             "{ext:?}"
         );
         assert_eq!(close.as_deref(), Some("4001 from rust"));

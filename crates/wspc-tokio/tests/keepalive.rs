@@ -31,7 +31,10 @@ async fn server_detects_silent_client() {
         // The raw client reads (so the Ping and the Close arrive) but never answers.
         let mut raw = raw_client(&addr).await;
         let outcome = server.await.unwrap().unwrap();
-        assert!(matches!(outcome, Err(Error::KeepaliveTimeout)), "{outcome:?}");
+        assert!(
+            matches!(outcome, Err(Error::KeepaliveTimeout)),
+            "{outcome:?}"
+        );
         let mut wire = Vec::new();
         raw.read_to_end(&mut wire).await.unwrap();
         // A Ping (0x89) came first, then a Close (0x88) with 1011.
@@ -86,7 +89,10 @@ async fn answered_pings_keep_the_connection_alive() {
             }
         }
         ws.send(Message::text("still here")).await.unwrap();
-        assert_eq!(ws.recv().await.unwrap().unwrap(), Message::text("still here"));
+        assert_eq!(
+            ws.recv().await.unwrap().unwrap(),
+            Message::text("still here")
+        );
         ws.close(CloseCode::NORMAL, "").await.unwrap();
     })
     .await;

@@ -57,7 +57,11 @@ async fn fragmented_messages_both_ways() {
             let t = text(size);
             // Pieces of 777 bytes split multi-byte characters: still valid as a whole.
             send_in_pieces(&mut ws, MessageKind::Text, Bytes::from(t.clone()), 777).await;
-            assert_eq!(ws.recv().await.unwrap().unwrap(), Message::text(t), "text {size}");
+            assert_eq!(
+                ws.recv().await.unwrap().unwrap(),
+                Message::text(t),
+                "text {size}"
+            );
         }
         ws.close(CloseCode::NORMAL, "").await.unwrap();
     })
@@ -103,7 +107,10 @@ async fn sink_and_stream_batch() {
         SinkExt::send(&mut ws, Message::binary(vec![7u8; 10]))
             .await
             .unwrap();
-        assert_eq!(ws.next().await.unwrap().unwrap(), Message::binary(vec![7u8; 10]));
+        assert_eq!(
+            ws.next().await.unwrap().unwrap(),
+            Message::binary(vec![7u8; 10])
+        );
         SinkExt::close(&mut ws).await.unwrap();
         assert!(ws.next().await.is_none());
     })

@@ -44,7 +44,10 @@ async fn halves_under_concurrent_load() {
                 };
                 writer.send(m).await.unwrap();
                 if i % 100 == 0 {
-                    writer.send(Message::Ping(vec![1, 2, 3].into())).await.unwrap();
+                    writer
+                        .send(Message::Ping(vec![1, 2, 3].into()))
+                        .await
+                        .unwrap();
                 }
             }
             writer

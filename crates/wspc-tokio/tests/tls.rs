@@ -39,16 +39,19 @@ fn pki(sans: &[&str]) -> Pki {
 /// A TLS echo server; returns its port.
 async fn tls_echo_server(pki: &Pki) -> u16 {
     let acceptor =
-        wspc_tokio::tls_acceptor_from_pem(pki.cert_pem.as_bytes(), pki.key_pem.as_bytes())
-            .unwrap();
+        wspc_tokio::tls_acceptor_from_pem(pki.cert_pem.as_bytes(), pki.key_pem.as_bytes()).unwrap();
     let (l, _) = listener().await;
     let port = l.local_addr().unwrap().port();
     tokio::spawn(async move {
         loop {
-            let Ok((tcp, _)) = l.accept().await else { return };
+            let Ok((tcp, _)) = l.accept().await else {
+                return;
+            };
             let acceptor = acceptor.clone();
             tokio::spawn(async move {
-                let Ok(tls) = acceptor.accept(tcp).await else { return };
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
                 let Ok(mut ws) = ServerBuilder::new().accept(tls).await else {
                     return;
                 };
@@ -121,7 +124,9 @@ async fn unknown_ca_is_a_tls_error() {
         assert!(
             matches!(
                 err,
-                Error::Tls(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer))
+                Error::Tls(rustls::Error::InvalidCertificate(
+                    CertificateError::UnknownIssuer
+                ))
             ),
             "{err:?}"
         );

@@ -98,7 +98,11 @@ pub async fn raw_client(addr: &str) -> TcpStream {
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {
-        assert_eq!(tcp.read(&mut byte).await.unwrap(), 1, "response ended early");
+        assert_eq!(
+            tcp.read(&mut byte).await.unwrap(),
+            1,
+            "response ended early"
+        );
         head.push(byte[0]);
     }
     assert!(head.starts_with(b"HTTP/1.1 101"));
