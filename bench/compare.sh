@@ -22,8 +22,8 @@
 #   SERVER_CPU=0 CLIENT_CPU=1
 #   BUILD=0                  skip the release builds (use what target/ holds)
 #   BENCH_OUT=target/bench   where the report and raw results go
-# A smoke run (about a minute, build excluded):
-#   DURATION=1 WARMUP=0.2 ROUNDS=1 MEM_CONNS=100 bench/compare.sh
+# A smoke run (about two minutes, build excluded; what CI runs, .ci/steps/misc-90-bench-smoke.sh):
+#   DURATION=1 WARMUP=0.5 ROUNDS=1 MEM_CONNS=100 bench/compare.sh
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"

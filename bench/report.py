@@ -7,6 +7,7 @@ median over rounds is reported with its min-max spread; absolute msg/s are media
 """
 
 import json
+import os
 import statistics
 import sys
 from collections import defaultdict
@@ -61,6 +62,7 @@ def ratio_fmt(x):
 
 
 def main():
+    global failures
     raw_path, meta_path = sys.argv[1], sys.argv[2]
     rows = [json.loads(line) for line in open(raw_path) if line.strip()]
     meta = dict(
@@ -159,6 +161,7 @@ def main():
             p(f"| {workload_name(w)} | " + " | ".join(cells) + " |")
         p("")
         if errors:
+            failures += len(errors)
             p("Failures and echo errors:")
             p("")
             for e in errors:
@@ -197,6 +200,7 @@ def main():
                     continue
                 ready = r.get("ready", "")
                 if not ready.startswith("ready"):
+                    failures += 1
                     cells.append("failed")
                     continue
                 per = (r["rss_after_kib"] - r["rss_before_kib"]) * 1024 / r["conns"]
@@ -239,5 +243,12 @@ def main():
     print("\n".join(out))
 
 
+failures = 0
+
+
 if __name__ == "__main__":
     main()
+    # STRICT=1 (CI smoke): a failed run or an echo error fails the command.
+    if failures and os.environ.get("STRICT") == "1":
+        print(f"report: {failures} failed runs", file=sys.stderr)
+        sys.exit(1)
