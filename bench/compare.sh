@@ -17,7 +17,7 @@
 #   WORKLOADS="c100-p1-s20 c10-p1-s1024 c100-p1-s16384 c100-p16-s20 c1-p1-s16777216"
 #   SERVERS="wspc-serve wspc-tokio wspc-tokio-feed fastwebsockets tokio-tungstenite tokio-websockets"
 #   MEM_CONNS=1000           idle connections for the memory measurement
-#   CG_COUNT=20000           echoes per callgrind run (runs with CG_COUNT and 2×CG_COUNT)
+#   CG_COUNT=10000           echoes per callgrind run (runs with CG_COUNT and 2×CG_COUNT)
 #   CG_WORKLOADS="c10-p1-s20 c10-p1-s16384"
 #   SERVER_CPU=0 CLIENT_CPU=1
 #   BUILD=0                  skip the release builds (use what target/ holds)
@@ -34,7 +34,7 @@ ROUNDS=${ROUNDS:-3}
 WORKLOADS=${WORKLOADS:-"c100-p1-s20 c10-p1-s1024 c100-p1-s16384 c100-p16-s20 c1-p1-s16777216"}
 SERVERS=${SERVERS:-"wspc-serve wspc-tokio wspc-tokio-feed fastwebsockets tokio-tungstenite tokio-websockets"}
 MEM_CONNS=${MEM_CONNS:-1000}
-CG_COUNT=${CG_COUNT:-20000}
+CG_COUNT=${CG_COUNT:-10000}
 CG_WORKLOADS=${CG_WORKLOADS:-"c10-p1-s20 c10-p1-s16384"}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
@@ -152,11 +152,12 @@ parse_workload() { # cN-pN-sN -> C P S
 run_bench() { # server port workload [extra args...] -> JSON on stdout
   local server=$1 port=$2 w=$3
   shift 3
+  # Under callgrind a server runs ~50× slower: allow BENCH_TIMEOUT seconds then.
+  local limit=${BENCH_TIMEOUT:-}
   parse_workload "$w"
   local url="ws://127.0.0.1:$port/" mode=()
   if [ "$server" = raw ]; then url="127.0.0.1:$port"; mode=(--raw); fi
-  local limit
-  limit=$(python3 -c "print(int($DURATION + $WARMUP + 60))")
+  [ -n "$limit" ] || limit=$(python3 -c "print(int($DURATION + $WARMUP + 60))")
   taskset -c "$CLIENT_CPU" timeout "$limit" "$WSPC" bench "$url" -c "$C" -p "$P" -s "$S" \
     "${mode[@]}" "$@" --json 2>>"$OUT/bench.log" || echo '{"error": "bench failed"}'
 }
@@ -245,7 +246,7 @@ if has callgrind; then
         rm -f "$f"
         echo "compare.sh: callgrind $s $w count=$n" >&2
         start_server "$s" "$port" "" valgrind --tool=callgrind --callgrind-out-file="$f" || continue
-        res=$(run_bench "$s" "$port" "$w" --count "$n" | tail -n 1)
+        res=$(BENCH_TIMEOUT=1200 run_bench "$s" "$port" "$w" --count "$n" | tail -n 1)
         stop_server "$SPID"
         ir=$(sed -n 's/^summary: *//p' "$f" 2>/dev/null | head -n 1)
         echo "{\"section\":\"callgrind\",\"server\":\"$s\",\"workload\":\"$w\",\"count\":$n,\"ir\":${ir:-0},\"result\":${res:-null}}" >>"$RAW"

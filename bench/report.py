@@ -221,7 +221,11 @@ def main():
         groups = defaultdict(dict)
         cworkloads, cservers = [], []
         for r in cg:
-            groups[(r["workload"], r["server"])][r["count"]] = r["ir"]
+            res = r.get("result") or {}
+            ok = "error" not in res and res.get("messages", 0) > 0 and not res.get("errors")
+            groups[(r["workload"], r["server"])][r["count"]] = r["ir"] if ok else None
+            if not ok:
+                failures += 1
             if r["workload"] not in cworkloads:
                 cworkloads.append(r["workload"])
             if r["server"] not in cservers:
@@ -236,6 +240,8 @@ def main():
                 if len(counts) == 2 and g[counts[0]] and g[counts[1]]:
                     m = counts[1] - counts[0]
                     cells.append(f"{(g[counts[1]] - g[counts[0]]) / m:,.0f}")
+                elif counts and any(g[c] is None for c in counts):
+                    cells.append("failed")
                 else:
                     cells.append("–")
             p(f"| {NAMES.get(s, s)} | " + " | ".join(cells) + " |")
