@@ -84,11 +84,8 @@ impl Client {
     async fn echo(&self, url: &str) -> wspc_tokio::Result<()> {
         let (mut ws, _) = self.builder(url)?.connect().await?;
         while let Some(msg) = ws.recv().await {
-            match msg? {
-                m @ (Message::Text(_) | Message::Binary(_)) => {
-                    let _ = ws.send(m).await;
-                }
-                _ => {}
+            if let m @ (Message::Text(_) | Message::Binary(_)) = msg? {
+                let _ = ws.send(m).await;
             }
         }
         Ok(())

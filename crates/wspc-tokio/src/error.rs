@@ -74,7 +74,7 @@ pub enum Error {
     #[error("connection reset without a close handshake (1006)")]
     ResetWithoutClose,
     /// The peer broke the protocol; a Close frame with `code` was sent to it.
-    #[error("protocol error, closed with {code} ({}): {reason}", code.description())]
+    #[error("protocol error (sent close code {code}): {reason}")]
     Protocol {
         /// The close code sent to the peer (1002, 1007, 1009, …).
         code: CloseCode,

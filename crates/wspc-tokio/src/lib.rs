@@ -71,3 +71,8 @@ pub(crate) fn deflate_params(conn: &wspc::Connection) -> Option<DeflateParams> {
         client_max_window_bits: bits("client_max_window_bits"),
     })
 }
+
+/// The README's examples, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -141,7 +141,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         if self.driver.is_finished() {
             return Err(Error::Closed);
         }
-        self.driver.conn.close(code, reason)?;
+        // A Close already sent with `send(Message::Close(..))` is not sent twice: the
+        // handshake it started is completed.
+        if self.driver.conn.close_state() != CloseState::CloseSent {
+            self.driver.conn.close(code, reason)?;
+        }
         poll_fn(|cx| self.driver.poll_until_closed(cx, Side::Reader)).await
     }
 

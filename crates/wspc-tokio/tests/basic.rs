@@ -134,3 +134,38 @@ async fn connect_errors_are_typed() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn non_upgrade_request_to_accept_gets_an_error_response() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    bounded(async {
+        let (l, addr) = listener().await;
+        let server = tokio::spawn(async move {
+            let (tcp, _) = l.accept().await.unwrap();
+            wspc_tokio::accept(tcp).await
+        });
+        let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        tcp.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut out = String::new();
+        tcp.read_to_string(&mut out).await.unwrap();
+        assert!(out.starts_with("HTTP/1.1 400"), "{out}");
+        assert!(matches!(server.await.unwrap(), Err(Error::Handshake(_))));
+    })
+    .await;
+}
+
+#[test]
+fn sockets_and_halves_can_move_between_tasks() {
+    fn send<T: Send>() {}
+    fn sync<T: Sync>() {}
+    send::<wspc_tokio::WebSocket<tokio::net::TcpStream>>();
+    send::<wspc_tokio::WebSocket<wspc_tokio::MaybeTlsStream>>();
+    send::<wspc_tokio::WsReader<tokio::net::TcpStream>>();
+    send::<wspc_tokio::WsWriter<tokio::net::TcpStream>>();
+    sync::<wspc_tokio::WsReader<tokio::net::TcpStream>>();
+    send::<Error>();
+    sync::<Error>();
+    sync::<ServerBuilder>();
+}

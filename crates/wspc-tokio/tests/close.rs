@@ -219,3 +219,24 @@ async fn close_timeout_when_peer_never_answers() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn close_after_sending_a_close_message_completes_the_handshake() {
+    bounded(async {
+        let url = echo_server(ServerBuilder::new()).await;
+        let (mut ws, _) = wspc_tokio::connect(&url).await.unwrap();
+        ws.send(Message::Close(Some(
+            CloseFrame::new(CloseCode::new(4002), "via send").unwrap(),
+        )))
+        .await
+        .unwrap();
+        assert!(matches!(
+            ws.send(Message::text("x")).await,
+            Err(Error::Closed)
+        ));
+        let reply = ws.close(CloseCode::NORMAL, "ignored").await.unwrap();
+        assert_eq!(reply.unwrap().code, CloseCode::new(4002));
+        assert!(ws.recv().await.is_none());
+    })
+    .await;
+}

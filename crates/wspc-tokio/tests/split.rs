@@ -98,14 +98,9 @@ async fn reader_answers_pings_while_writer_is_idle() {
             let mut pongs = Vec::new();
             for i in 0..5u8 {
                 ws.send(Message::Ping(vec![i].into())).await.unwrap();
-                loop {
-                    match ws.recv().await.unwrap().unwrap() {
-                        Message::Pong(p) => {
-                            pongs.push(p[0]);
-                            break;
-                        }
-                        other => panic!("{other:?}"),
-                    }
+                match ws.recv().await.unwrap().unwrap() {
+                    Message::Pong(p) => pongs.push(p[0]),
+                    other => panic!("{other:?}"),
                 }
             }
             ws.close(CloseCode::NORMAL, "").await.unwrap();
