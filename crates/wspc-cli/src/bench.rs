@@ -360,6 +360,7 @@ async fn drive(config: &BenchConfig, target: Target) -> Result<BenchReport, Benc
     shared.phase.send_replace(first);
     let mut tick = tokio::time::interval(Duration::from_millis(200));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    tick.tick().await; // the first tick is immediate
     let mut last = (start, 0u64);
     let measure_end = loop {
         tokio::select! {

@@ -48,6 +48,7 @@ fn console_page_in_headless_chromium() {
         Duration::from_secs(90),
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}");
     assert!(
         out.status.success(),
         "{stdout}\n{}\nserver log:\n{}",

@@ -12,7 +12,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{Server, WSPC, crate_path, free_port, run_with_input, wait_child};
+use common::{Server, WSPC, crate_path, free_port, run_interactive, run_with_input, wait_child};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -98,8 +98,9 @@ fn connect_against(mut server: Command) {
     let first = lines.next().and_then(|l| l.ok()).unwrap_or_default();
     assert_eq!(first, "listening", "the server did not start");
     let input = "first line\n{\"json\": [1, 2, 3]}\nünïcödé\n";
-    let out = run_with_input(
+    let out = run_interactive(
         Command::new(WSPC).args(["-v", "connect", &format!("ws://127.0.0.1:{port}/")]),
+        input.as_bytes(),
         input.as_bytes(),
         LIMIT,
     );

@@ -151,8 +151,46 @@ pub fn run_with_input(cmd: &mut Command, stdin: &[u8], limit: Duration) -> Outpu
         .expect("spawn");
     {
         let mut input = child.stdin.take().expect("stdin");
-        input.write_all(stdin).expect("write stdin");
+        // The child may exit before reading its input (e.g. a refused connection).
+        let _ = input.write_all(stdin);
     } // closed: end of input
+    let status = wait_child(&mut child, limit)
+        .unwrap_or_else(|| panic!("{cmd:?} did not finish within {limit:?}"));
+    Output {
+        status,
+        stdout: std::fs::read(&out_path).unwrap_or_default(),
+        stderr: std::fs::read(&err_path).unwrap_or_default(),
+    }
+}
+
+/// Like [`run_with_input`], but keeps stdin open until stdout holds `expected` (or
+/// `limit` passes), as a person typing would: the end of input (and so the Close) comes
+/// only after every echo arrived. Peers may stop echoing once they see a Close, as RFC
+/// 6455 allows.
+pub fn run_interactive(
+    cmd: &mut Command,
+    input: &[u8],
+    expected: &[u8],
+    limit: Duration,
+) -> Output {
+    let dir = TempDir::new("run");
+    let (out_path, err_path) = (dir.path("stdout"), dir.path("stderr"));
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(std::fs::File::create(&out_path).expect("stdout file"))
+        .stderr(std::fs::File::create(&err_path).expect("stderr file"))
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let _ = stdin.write_all(input);
+    let until = Instant::now() + limit;
+    while Instant::now() < until
+        && std::fs::read(&out_path).unwrap_or_default().len() < expected.len()
+        && child.try_wait().ok().flatten().is_none()
+    {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    drop(stdin);
     let status = wait_child(&mut child, limit)
         .unwrap_or_else(|| panic!("{cmd:?} did not finish within {limit:?}"));
     Output {
