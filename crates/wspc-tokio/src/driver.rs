@@ -19,6 +19,11 @@ use crate::message::Message;
 /// Slices handed to one vectored write.
 const MAX_SLICES: usize = 64;
 
+/// Room offered to each read beyond the engine's [`read_hint`](wspc::Connection::read_hint)
+/// (the buffer is given back when the socket goes idle, so this is never held by an idle
+/// connection).
+const READ_SLACK: usize = 16 * 1024;
+
 /// Which half is polling (for the shared write wakers of a split socket).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Side {
@@ -232,10 +237,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 Poll::Pending => Poll::Pending,
             };
         }
-        let hint = self.conn.read_hint();
+        // Offer more room than the engine expects: a read that does not fill the buffer
+        // tells tokio the socket is drained (it clears the readiness), which saves the
+        // read that would only return WouldBlock, and a whole medium-sized message
+        // arriving on an idle socket (whose buffer was given back) is taken in one read.
+        let want = self.conn.read_hint() + READ_SLACK;
         let buf = self.conn.recv_buffer_mut();
-        if buf.capacity() - buf.len() < hint {
-            buf.reserve(hint);
+        if buf.capacity() - buf.len() < want {
+            buf.reserve(want);
         }
         match tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, buf) {
             Poll::Ready(Ok(0)) => {
