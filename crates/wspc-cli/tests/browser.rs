@@ -56,7 +56,6 @@ fn console_page_in_headless_chromium() {
         server.log()
     );
     assert!(stdout.contains("browser: 8 passed, 0 failed"), "{stdout}");
-    let log = server.log();
-    assert!(log.contains("HTTP GET / -> 200"), "{log}");
-    assert!(log.contains("closed 4000 \"done testing\""), "{log}");
+    server.wait_log("HTTP GET / -> 200");
+    server.wait_log("closed 4000 \"done testing\"");
 }

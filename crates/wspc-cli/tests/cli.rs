@@ -40,9 +40,8 @@ fn connect_pipes_lines_through_serve() {
         "{}",
         text(&out.stderr)
     );
-    let log = server.log();
-    assert!(log.contains("open"), "{log}");
-    assert!(log.contains("closed 1000"), "{log}");
+    server.wait_log("open");
+    server.wait_log("closed 1000");
 }
 
 #[test]
@@ -68,11 +67,7 @@ fn connect_reports_the_close_code_and_fails_when_not_1000() {
         stderr.contains("wspc connect: closed with 4000"),
         "{stderr}"
     );
-    assert!(
-        server.log().contains("closed 4000 \"done here\""),
-        "{}",
-        server.log()
-    );
+    server.wait_log("closed 4000 \"done here\"");
 
     // A code that may not be sent is refused before connecting.
     let out = run_with_input(
@@ -640,5 +635,5 @@ async fn keepalive_pings_and_closes_a_silent_client_with_1011() {
         }
     })
     .await;
-    assert!(server.log().contains("keepalive"), "{}", server.log());
+    server.wait_log("keepalive timeout");
 }

@@ -105,6 +105,21 @@ impl Server {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// Waits (bounded) until the log contains `needle`: the server logs a close once its
+    /// side is done, which may be just after the client saw it. Panics with the log if
+    /// it never appears.
+    pub fn wait_log(&self, needle: &str) {
+        let until = Instant::now() + Duration::from_secs(20);
+        while !self.log().contains(needle) {
+            assert!(
+                Instant::now() < until,
+                "{needle:?} not in the log:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// Sends SIGTERM and waits (bounded) for the exit status.
     pub fn terminate(&mut self) -> Option<std::process::ExitStatus> {
         let _ = Command::new("kill")
