@@ -222,19 +222,24 @@ async fn serve(config: ServeConfig) -> Result<(), ServeError> {
                     let state = guard.0.clone();
                     if over {
                         tracing::warn!(id, %peer, "refused: --max-connections reached");
-                        refuse(tcp).await;
+                        Box::pin(refuse(tcp)).await;
                         return;
                     }
+                    // Everything but the plain echo/broadcast loop is boxed (here and in
+                    // `connection`): a task keeps room for the largest future it may run,
+                    // so an unboxed TLS or handshake future would stay in every idle
+                    // connection's memory (16 KB per connection before, issue 8).
                     match tls {
                         None => connection(&state, tcp, peer, id).await,
-                        Some(acceptor) => {
+                        Some(acceptor) => Box::pin(async move {
                             let handshake = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp));
                             match handshake.await {
                                 Ok(Ok(stream)) => connection(&state, stream, peer, id).await,
                                 Ok(Err(e)) => tracing::info!(id, %peer, "TLS handshake failed: {e}"),
                                 Err(_) => tracing::info!(id, %peer, "TLS handshake timed out"),
                             }
-                        }
+                        })
+                        .await,
                     }
                     drop(guard);
                 });
@@ -372,16 +377,41 @@ async fn connection<S>(state: &Arc<State>, stream: S, peer: SocketAddr, id: u64)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    // The handshake runs in its own boxed future, so that its state is freed once the
+    // socket is open: the task then holds only the socket and the echo loop.
+    let Some(ws) = Box::pin(handshake(state, stream, peer, id)).await else {
+        return;
+    };
+    let ended = match state.config.mode {
+        Mode::Echo => echo(state, ws).await,
+        Mode::Broadcast => Box::pin(broadcast(state, ws, id)).await,
+    };
+    match &ended {
+        Ended::Failed(_) => tracing::info!(id, %peer, "{ended}"),
+        _ => tracing::info!(id, %peer, "{ended}"),
+    }
+}
+
+/// Reads the request: answers plain HTTP, or upgrades to a WebSocket.
+async fn handshake<S>(
+    state: &Arc<State>,
+    stream: S,
+    peer: SocketAddr,
+    id: u64,
+) -> Option<WebSocket<S>>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let pending = match state.builder.read_request(stream).await {
         Ok(Incoming::WebSocket(pending)) => pending,
         Ok(Incoming::Http { request, stream }) => {
             let status = http(&request, stream).await;
             tracing::info!(id, %peer, "HTTP {} {} -> {status}", request.method(), request.path());
-            return;
+            return None;
         }
         Err(e) => {
             tracing::debug!(id, %peer, "bad request: {e}");
-            return;
+            return None;
         }
     };
     let subprotocol = pending
@@ -393,7 +423,7 @@ where
         Ok(ws) => ws,
         Err(e) => {
             tracing::info!(id, %peer, "upgrade failed: {e}");
-            return;
+            return None;
         }
     };
     tracing::info!(
@@ -404,14 +434,7 @@ where
         deflate = ws.deflate().is_some(),
         "open"
     );
-    let ended = match state.config.mode {
-        Mode::Echo => echo(state, ws).await,
-        Mode::Broadcast => broadcast(state, ws, id).await,
-    };
-    match &ended {
-        Ended::Failed(_) => tracing::info!(id, %peer, "{ended}"),
-        _ => tracing::info!(id, %peer, "{ended}"),
-    }
+    Some(ws)
 }
 
 /// Resolves once the server is shutting down (or the state is gone).
@@ -495,7 +518,7 @@ where
             Step::Next(true) => deadline = idle_deadline(state),
             Step::Next(false) => {}
             Step::End(ended) => return ended,
-            Step::Close(reason) => return close(ws, CloseCode::GOING_AWAY, reason).await,
+            Step::Close(reason) => return Box::pin(close(ws, CloseCode::GOING_AWAY, reason)).await,
         }
     }
 }

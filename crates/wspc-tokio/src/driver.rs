@@ -19,6 +19,11 @@ use crate::message::Message;
 /// Slices handed to one vectored write.
 const MAX_SLICES: usize = 64;
 
+/// Room offered to each read beyond the engine's [`read_hint`](wspc::Connection::read_hint)
+/// (the buffer is given back when the socket goes idle, so this is never held by an idle
+/// connection).
+const READ_SLACK: usize = 16 * 1024;
+
 /// Which half is polling (for the shared write wakers of a split socket).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Side {
@@ -232,10 +237,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 Poll::Pending => Poll::Pending,
             };
         }
-        let hint = self.conn.read_hint();
+        // Offer more room than the engine expects: a read that does not fill the buffer
+        // tells tokio the socket is drained (it clears the readiness), which saves the
+        // read that would only return WouldBlock, and a whole medium-sized message
+        // arriving on an idle socket (whose buffer was given back) is taken in one read.
+        let want = self.conn.read_hint() + READ_SLACK;
         let buf = self.conn.recv_buffer_mut();
-        if buf.capacity() - buf.len() < hint {
-            buf.reserve(hint);
+        if buf.capacity() - buf.len() < want {
+            buf.reserve(want);
         }
         match tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, buf) {
             Poll::Ready(Ok(0)) => {
@@ -278,9 +287,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             // Timers first: whatever they produce (a keepalive failure, the close
             // timeout) is an event picked up right below.
             self.poll_timers(cx);
+            let queued_before = self.conn.buffered_amount();
             if self.outcome.is_none()
                 && let Some(event) = self.conn.poll_event()
             {
+                // Did the engine itself queue a reply (an automatic Pong) while parsing?
+                let replied = self.conn.buffered_amount() > queued_before;
                 let message = match event {
                     Event::Message(m) => Message::from(m),
                     Event::Ping(p) => Message::Ping(p),
@@ -297,8 +309,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                     }
                     _ => continue,
                 };
-                if self.conn.has_transmit() && !self.write_dead {
-                    // A Pong (or other control reply) is owed: try to send it now.
+                if replied && !self.write_dead {
+                    // A Pong is owed: try to send it now. Messages the caller queued
+                    // (`feed`) wait until no event is left, so that everything produced
+                    // in one wake-up leaves in one vectored write.
                     if let Poll::Ready(Err(e)) = self.poll_write_out(cx, side) {
                         let _ = self.on_write_error(e);
                     }
