@@ -17,6 +17,7 @@
 #   WORKLOADS="c100-p1-s20 c10-p1-s1024 c100-p1-s16384 c100-p16-s20 c1-p1-s16777216"
 #   SERVERS="wspc-serve wspc-tokio wspc-tokio-feed fastwebsockets tokio-tungstenite tokio-websockets"
 #   MEM_CONNS=1000           idle connections for the memory measurement
+#   MEM_SETTLE=2             seconds idle before measuring (deflate compressors park at 1 s)
 #   CG_COUNT=10000           echoes per callgrind run (runs with CG_COUNT and 2×CG_COUNT)
 #   CG_WORKLOADS="c10-p1-s20 c10-p1-s16384"
 #   SERVER_CPU=0 CLIENT_CPU=1
@@ -34,6 +35,7 @@ ROUNDS=${ROUNDS:-3}
 WORKLOADS=${WORKLOADS:-"c100-p1-s20 c10-p1-s1024 c100-p1-s16384 c100-p16-s20 c1-p1-s16777216"}
 SERVERS=${SERVERS:-"wspc-serve wspc-tokio wspc-tokio-feed fastwebsockets tokio-tungstenite tokio-websockets"}
 MEM_CONNS=${MEM_CONNS:-1000}
+MEM_SETTLE=${MEM_SETTLE:-2}
 CG_COUNT=${CG_COUNT:-10000}
 CG_WORKLOADS=${CG_WORKLOADS:-"c10-p1-s20 c10-p1-s16384"}
 SERVER_CPU=${SERVER_CPU:-0}
@@ -224,7 +226,8 @@ if has memory; then
       coproc IC { taskset -c "$CLIENT_CPU" "$CMP/idle-clients" "127.0.0.1:$port" "$MEM_CONNS" "${args[@]}" 2>>"$OUT/bench.log"; }
       ready=""
       read -r -t 120 ready <&"${IC[0]}" || true
-      sleep 1
+      # Past the 1 s after which an idle deflate compressor is parked.
+      sleep "$MEM_SETTLE"
       after=$(rss_kib "$SPID")
       eval "exec ${IC[1]}>&-"
       wait "$IC_PID" 2>/dev/null || true
