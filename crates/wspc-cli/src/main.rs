@@ -220,13 +220,7 @@ fn main() -> ExitCode {
                 deflate: !a.no_deflate,
                 broadcast_queue: a.broadcast_queue,
             };
-            match serve::run(config) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("wspc serve: {e}");
-                    ExitCode::FAILURE
-                }
-            }
+            exit_status("serve", serve::run(config))
         }
         Command::Connect(a) => {
             let config = connect::ConnectConfig {
@@ -242,13 +236,7 @@ fn main() -> ExitCode {
                 close_reason: a.close_reason,
                 max_message_size: a.max_message_size,
             };
-            match connect::run(config) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("wspc connect: {e}");
-                    ExitCode::FAILURE
-                }
-            }
+            exit_status("connect", connect::run(config))
         }
         Command::Bench(a) => {
             let config = bench::BenchConfig {
@@ -277,11 +265,19 @@ fn main() -> ExitCode {
                     }
                     ExitCode::SUCCESS
                 }
-                Err(e) => {
-                    eprintln!("wspc bench: {e}");
-                    ExitCode::FAILURE
-                }
+                Err(e) => exit_status("bench", Err(e)),
             }
+        }
+    }
+}
+
+/// Success, or the command's one-line error on stderr and a failure status.
+fn exit_status(command: &str, result: Result<(), impl std::fmt::Display>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("wspc {command}: {e}");
+            ExitCode::FAILURE
         }
     }
 }

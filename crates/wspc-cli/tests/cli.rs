@@ -10,7 +10,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::{Server, TempDir, WSPC, run_with_input};
-use wspc_tokio::{ClientBuilder, CloseCode, Message};
+use wspc_tokio::{ClientBuilder, CloseCode, MaybeTlsStream, Message, WebSocket};
 
 const LIMIT: Duration = Duration::from_secs(30);
 
@@ -23,6 +23,16 @@ async fn bounded<F: std::future::Future<Output = ()>>(f: F) {
     tokio::time::timeout(LIMIT, f)
         .await
         .expect("test timed out");
+}
+
+/// A plain client of `server` (no deflate offer, no subprotocol).
+async fn connect(server: &Server) -> WebSocket<MaybeTlsStream> {
+    ClientBuilder::new(&server.url())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap()
+        .0
 }
 
 #[test]
@@ -140,11 +150,7 @@ async fn broadcast_reaches_all_three_clients() {
     bounded(async {
         let mut clients = Vec::new();
         for _ in 0..3 {
-            let (ws, _) = ClientBuilder::new(&server.url())
-                .unwrap()
-                .connect()
-                .await
-                .unwrap();
+            let ws = connect(&server).await;
             clients.push(ws);
         }
         // The server registers each client right after its handshake; wait for all.
@@ -220,11 +226,7 @@ async fn echo_negotiates_deflate_and_subprotocols() {
 async fn limits_close_with_1009() {
     let server = Server::start(&["--max-message-size", "1000"]);
     bounded(async {
-        let (mut ws, _) = ClientBuilder::new(&server.url())
-            .unwrap()
-            .connect()
-            .await
-            .unwrap();
+        let mut ws = connect(&server).await;
         ws.send(Message::binary(vec![7u8; 1000])).await.unwrap();
         assert_eq!(ws.recv().await.unwrap().unwrap().len(), 1000);
         ws.send(Message::binary(vec![7u8; 1001])).await.unwrap();
@@ -240,11 +242,7 @@ async fn limits_close_with_1009() {
 async fn idle_timeout_closes_with_1001() {
     let server = Server::start(&["--idle-timeout", "300ms"]);
     bounded(async {
-        let (mut ws, _) = ClientBuilder::new(&server.url())
-            .unwrap()
-            .connect()
-            .await
-            .unwrap();
+        let mut ws = connect(&server).await;
         match ws.recv().await.unwrap() {
             Ok(Message::Close(Some(frame))) => {
                 assert_eq!(frame.code, CloseCode::GOING_AWAY);
