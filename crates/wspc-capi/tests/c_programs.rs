@@ -307,7 +307,7 @@ fn engine_echo_server() -> (u16, JoinHandle<()>) {
                 break request;
             }
         };
-        assert_eq!(request.path(), "/chat");
+        assert_eq!(request.uri().path(), "/chat");
         let (response, mut conn) = handshake.accept(&request, Accept::default()).unwrap();
         stream.write_all(&response).unwrap();
         loop {

@@ -29,7 +29,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::time::Instant;
 use wspc_tokio::{
-    CloseCode, CloseFrame, DeflateOptions, Error as WsError, Incoming, Message, Options, Request,
+    Accept, CloseCode, CloseFrame, DeflateOptions, Error as WsError, Incoming, Message, Options,
     ServerBuilder, WebSocket,
 };
 
@@ -184,8 +184,10 @@ async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     if let Some(interval) = config.keepalive {
         options = options.keepalive(interval, interval);
     }
+    let subprotocols: Vec<&str> = config.subprotocols.iter().map(String::as_str).collect();
     let builder = ServerBuilder::new()
         .options(options)
+        .subprotocols(&subprotocols)
         .deflate(config.deflate.then(DeflateOptions::default))
         .handshake_timeout(Duration::from_secs(10));
     let (stop, shutdown) = watch::channel(false);
@@ -294,16 +296,16 @@ async fn shutdown_signal() -> std::io::Result<&'static str> {
 /// moment (closing with unread input would reset the connection and could destroy the
 /// response before the client reads it).
 async fn refuse<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S) {
-    let body = "too many connections\n";
-    let response = format!(
-        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n{body}",
-        body.len()
+    let mut response = plain(
+        http::StatusCode::SERVICE_UNAVAILABLE,
+        "text/plain; charset=utf-8",
+        "too many connections\n",
     );
-    let _ = tokio::time::timeout(Duration::from_secs(2), async {
-        stream.write_all(response.as_bytes()).await?;
-        stream.shutdown().await
-    })
-    .await;
+    response.headers_mut().insert(
+        http::header::RETRY_AFTER,
+        http::HeaderValue::from_static("1"),
+    );
+    respond(&mut stream, &response, Duration::from_secs(2)).await;
     let mut sink = [0u8; 1024];
     let _ = tokio::time::timeout(Duration::from_secs(1), async {
         while stream.read(&mut sink).await.is_ok_and(|n| n > 0) {}
@@ -312,34 +314,64 @@ async fn refuse<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S) {
 }
 
 /// Answers a plain HTTP request: the console on `GET /`, 404 elsewhere.
-async fn http<S: AsyncWrite + Unpin>(request: &Request, mut stream: S) -> u16 {
-    let method = request.method().as_str();
-    let path = request.path();
-    let (status, content_type, body) = match (method, path) {
-        ("GET" | "HEAD", "/" | "/index.html") => {
-            ("200 OK", "text/html; charset=utf-8", CONSOLE_HTML)
-        }
-        (_, "/" | "/index.html") => (
-            "405 Method Not Allowed",
-            "text/plain; charset=utf-8",
-            "method not allowed\n",
-        ),
-        _ => ("404 Not Found", "text/plain; charset=utf-8", "not found\n"),
+async fn http<S: AsyncWrite + Unpin>(request: &http::Request<()>, mut stream: S) -> u16 {
+    use http::{Method, StatusCode};
+    let html = "text/html; charset=utf-8";
+    let text = "text/plain; charset=utf-8";
+    let console = matches!(request.uri().path(), "/" | "/index.html");
+    let mut response = match (request.method(), console) {
+        (&Method::GET | &Method::HEAD, true) => plain(StatusCode::OK, html, CONSOLE_HTML),
+        (_, true) => plain(StatusCode::METHOD_NOT_ALLOWED, text, "method not allowed\n"),
+        _ => plain(StatusCode::NOT_FOUND, text, "not found\n"),
     };
-    let mut response = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    if method != "HEAD" {
-        response.extend_from_slice(body.as_bytes());
+    if request.method() == Method::HEAD {
+        let length = http::HeaderValue::from(response.body().len());
+        response
+            .headers_mut()
+            .insert(http::header::CONTENT_LENGTH, length);
+        *response.body_mut() = "";
     }
-    let _ = tokio::time::timeout(Duration::from_secs(10), async {
-        stream.write_all(&response).await?;
+    respond(&mut stream, &response, Duration::from_secs(10)).await;
+    response.status().as_u16()
+}
+
+/// A response with a fixed body, not cached, closing the connection.
+fn plain(
+    status: http::StatusCode,
+    content_type: &'static str,
+    body: &'static str,
+) -> http::Response<&'static str> {
+    let mut response = http::Response::new(body);
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static(content_type),
+    );
+    headers.insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-store"),
+    );
+    headers.insert(
+        http::header::CONNECTION,
+        http::HeaderValue::from_static("close"),
+    );
+    response
+}
+
+/// Writes `response` with the engine's HTTP/1.1 writer and closes the stream (bounded by
+/// `timeout`).
+async fn respond<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    response: &http::Response<&'static str>,
+    timeout: Duration,
+) {
+    let bytes = wspc_tokio::http1::encode_response(response);
+    let _ = tokio::time::timeout(timeout, async {
+        stream.write_all(&bytes).await?;
         stream.shutdown().await
     })
     .await;
-    status[..3].parse().unwrap_or(500)
 }
 
 /// How a WebSocket ended, for the log.
@@ -406,7 +438,7 @@ where
         Ok(Incoming::WebSocket(pending)) => pending,
         Ok(Incoming::Http { request, stream }) => {
             let status = http(&request, stream).await;
-            tracing::info!(id, %peer, "HTTP {} {} -> {status}", request.method(), request.path());
+            tracing::info!(id, %peer, "HTTP {} {} -> {status}", request.method(), request.uri().path());
             return None;
         }
         Err(e) => {
@@ -414,12 +446,8 @@ where
             return None;
         }
     };
-    let subprotocol = pending
-        .request()
-        .select_subprotocol(&state.config.subprotocols)
-        .map(String::from);
-    let path = pending.request().path().to_string();
-    let ws = match pending.accept(subprotocol.as_deref()).await {
+    let path = pending.request().uri().path().to_string();
+    let ws = match pending.accept(Accept::default()).await {
         Ok(ws) => ws,
         Err(e) => {
             tracing::info!(id, %peer, "upgrade failed: {e}");
@@ -430,7 +458,7 @@ where
         id,
         %peer,
         path,
-        subprotocol = subprotocol.as_deref().unwrap_or("-"),
+        subprotocol = ws.subprotocol().unwrap_or("-"),
         deflate = ws.deflate().is_some(),
         "open"
     );

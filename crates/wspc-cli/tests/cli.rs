@@ -306,7 +306,8 @@ fn console_is_served_on_get_slash() {
     let page = http_get(server.port, "/");
     assert!(page.starts_with("HTTP/1.1 200 OK\r\n"), "{page}");
     assert!(
-        page.contains("Content-Type: text/html; charset=utf-8"),
+        page.to_ascii_lowercase()
+            .contains("\r\ncontent-type: text/html; charset=utf-8\r\n"),
         "{page}"
     );
     assert!(page.contains("<title>wspc console</title>"));

@@ -48,29 +48,12 @@ pub use tls::tls_acceptor_from_pem;
 pub use wspc::deflate::{
     DeflateClient, DeflateOffer, DeflateOptions, DeflateParams, DeflateServer,
 };
-pub use wspc::handshake::Request;
+pub use wspc::handshake::{Accept, Upgrade, http1};
+pub use wspc::http;
 pub use wspc::{CloseCode, CloseFrame, CloseState, Limits, MessageKind, Utf8Bytes};
 
 /// Re-exported so callers can name the TLS types without depending on the crates.
 pub use tokio_rustls;
-
-/// The negotiated permessage-deflate parameters of a connection, if any.
-pub(crate) fn deflate_params(conn: &wspc::Connection) -> Option<DeflateParams> {
-    let header = conn.extension()?.negotiated();
-    if !header.name.eq_ignore_ascii_case(wspc::deflate::NAME) {
-        return None;
-    }
-    let bits = |name: &str| match header.param(name) {
-        Some(Some(v)) => v.parse().unwrap_or(15),
-        _ => 15,
-    };
-    Some(DeflateParams {
-        server_no_context_takeover: header.param("server_no_context_takeover").is_some(),
-        client_no_context_takeover: header.param("client_no_context_takeover").is_some(),
-        server_max_window_bits: bits("server_max_window_bits"),
-        client_max_window_bits: bits("client_max_window_bits"),
-    })
-}
 
 /// The README's examples, compiled as doc tests.
 #[cfg(doctest)]

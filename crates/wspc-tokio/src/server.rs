@@ -4,11 +4,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::header::{CONNECTION, CONTENT_LENGTH};
-use http::{HeaderMap, StatusCode};
+use http::HeaderValue;
+use http::header::{CONNECTION, UPGRADE};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use wspc::deflate::{DeflateOptions, DeflateServer};
-use wspc::handshake::{Accept, HandshakeError, Request, ServerHandshake};
+use wspc::extension::ServerExtension;
+use wspc::handshake::{Accept, HandshakeError, ServerHandshake, Upgrade, http1};
 
 use crate::error::{Error, Result};
 use crate::options::Options;
@@ -28,18 +29,22 @@ where
     ServerBuilder::new().accept(stream).await
 }
 
-/// Accepts a connection after `f` looked at the request (path, headers, offered
-/// subprotocols): `Ok(Some(name))` picks a subprotocol the client offered, `Ok(None)`
-/// none, `Err(response)` rejects the upgrade with that HTTP response
+/// Accepts a connection after `f` looked at the request (path, headers) and the
+/// validated [`Upgrade`] (offered subprotocols and extensions): `Ok(accept)` answers with
+/// the [`Accept`]'s subprotocol (one the client offered) and extra response headers
+/// (cookies …), `Err(response)` rejects the upgrade with that HTTP response
 /// ([`Error::Rejected`]).
 ///
 /// ```no_run
+/// use wspc_tokio::Accept;
+///
 /// # async fn f(tcp: tokio::net::TcpStream) -> wspc_tokio::Result<()> {
-/// let ws = wspc_tokio::accept_with(tcp, |req| {
-///     if req.path() != "/chat" {
+/// let ws = wspc_tokio::accept_with(tcp, |req, upgrade| {
+///     if req.uri().path() != "/chat" {
 ///         return Err(http::Response::builder().status(404).body("no such room".into()).unwrap());
 ///     }
-///     Ok(req.subprotocols().find(|p| *p == "chat.v1").map(String::from))
+///     let protocol = upgrade.select_subprotocol(&["chat.v1"]).map(String::from);
+///     Ok(Accept::default().with_subprotocol(protocol).with_header("set-cookie", "seen=1").unwrap())
 /// })
 /// .await?;
 /// # Ok(()) }
@@ -47,7 +52,7 @@ where
 pub async fn accept_with<S, F>(stream: S, f: F) -> Result<WebSocket<S>>
 where
     S: AsyncRead + AsyncWrite + Unpin,
-    F: FnOnce(&Request) -> std::result::Result<Option<String>, http::Response<String>>,
+    F: FnOnce(&http::Request<()>, &Upgrade) -> std::result::Result<Accept, http::Response<String>>,
 {
     ServerBuilder::new().accept_with(stream, f).await
 }
@@ -139,18 +144,45 @@ impl ServerBuilder {
         self
     }
 
-    fn server_handshake(&self) -> ServerHandshake {
-        let mut hs = ServerHandshake::new(self.options.to_engine_config());
-        let policy = self.deflate_server.or_else(|| {
+    /// The permessage-deflate policy, if offers are accepted.
+    fn deflate_policy_or_default(&self) -> Option<DeflateServer> {
+        self.deflate_server.or_else(|| {
             self.options.deflate.map(|options| DeflateServer {
                 options,
                 ..DeflateServer::default()
             })
-        });
-        if let Some(policy) = policy {
+        })
+    }
+
+    fn server_handshake(&self) -> ServerHandshake {
+        let mut hs = ServerHandshake::new(self.options.to_engine_config());
+        if let Some(policy) = self.deflate_policy_or_default() {
             hs = hs.with_extension(Arc::new(policy));
         }
         hs
+    }
+
+    /// The engine's answer to `upgrade` with this builder's settings: the subprotocol
+    /// chosen from [`subprotocols`](Self::subprotocols) (unless `accept` names one),
+    /// permessage-deflate negotiated under its policy, and `accept`'s headers. Every way
+    /// of accepting (bytes, hyper, HTTP/2) goes through here.
+    pub(crate) fn answer(
+        &self,
+        upgrade: &Upgrade,
+        mut accept: Accept,
+    ) -> std::result::Result<(http::Response<()>, wspc::Connection), HandshakeError> {
+        if accept.subprotocol.is_none() {
+            accept.subprotocol = upgrade
+                .select_subprotocol(&self.subprotocols)
+                .map(String::from);
+        }
+        if accept.extension.is_none()
+            && let Some(policy) = self.deflate_policy_or_default()
+        {
+            let policy: Arc<dyn ServerExtension> = Arc::new(policy);
+            accept.extension = upgrade.negotiate(&[policy]);
+        }
+        upgrade.accept(accept, self.options.to_engine_config())
     }
 
     /// Accepts a connection, selecting a subprotocol from
@@ -160,18 +192,17 @@ impl ServerBuilder {
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
-        let supported = self.subprotocols.clone();
-        self.accept_with(stream, move |req| {
-            Ok(req.select_subprotocol(&supported).map(String::from))
-        })
-        .await
+        self.accept_with(stream, |_, _| Ok(Accept::default())).await
     }
 
     /// Accepts a connection after `f` looked at the request, as [`accept_with`].
     pub async fn accept_with<S, F>(&self, stream: S, f: F) -> Result<WebSocket<S>>
     where
         S: AsyncRead + AsyncWrite + Unpin,
-        F: FnOnce(&Request) -> std::result::Result<Option<String>, http::Response<String>>,
+        F: FnOnce(
+            &http::Request<()>,
+            &Upgrade,
+        ) -> std::result::Result<Accept, http::Response<String>>,
     {
         // The handshake's state lives on the heap only while it runs: a task that
         // accepts and then serves the socket for hours does not keep room for it.
@@ -181,11 +212,14 @@ impl ServerBuilder {
     async fn accept_with_inner<S, F>(&self, stream: S, f: F) -> Result<WebSocket<S>>
     where
         S: AsyncRead + AsyncWrite + Unpin,
-        F: FnOnce(&Request) -> std::result::Result<Option<String>, http::Response<String>>,
+        F: FnOnce(
+            &http::Request<()>,
+            &Upgrade,
+        ) -> std::result::Result<Accept, http::Response<String>>,
     {
         match self.read_request(stream).await? {
-            Incoming::WebSocket(pending) => match f(pending.request()) {
-                Ok(subprotocol) => pending.accept(subprotocol.as_deref()).await,
+            Incoming::WebSocket(pending) => match f(pending.request(), pending.upgrade()) {
+                Ok(accept) => pending.accept(accept).await,
                 Err(response) => {
                     let status = response.status();
                     pending.reject(response).await?;
@@ -196,21 +230,23 @@ impl ServerBuilder {
                 request,
                 mut stream,
             } => {
-                let e = match request.validate() {
+                let e = match Upgrade::from_request(&request) {
                     Err(e) => e,
                     Ok(_) => HandshakeError::NotWebSocketUpgrade("missing Upgrade: websocket"),
                 };
-                self.write_error(&mut stream, &e).await;
+                write_error(&mut stream, &e, self.handshake_timeout).await;
                 Err(Error::Handshake(e))
             }
         }
     }
 
-    /// Reads the HTTP request. An upgrade request comes back as
-    /// [`Incoming::WebSocket`] (finish it with [`PendingUpgrade::accept`] or
-    /// [`PendingUpgrade::reject`]); any other request as [`Incoming::Http`], with the
-    /// stream, for the caller to answer (e.g. a page on `GET /`). A malformed request
-    /// gets a 400 (or 431) response and an error.
+    /// Reads the HTTP request. A request that asks for a WebSocket (`Upgrade:
+    /// websocket`) is validated: a valid one comes back as [`Incoming::WebSocket`]
+    /// (finish it with [`PendingUpgrade::accept`] or [`PendingUpgrade::reject`]), an
+    /// invalid one gets its error response (400, 405, 426) and an [`Error::Handshake`].
+    /// Any other request comes back as [`Incoming::Http`], with the stream, for the
+    /// caller to answer (e.g. a page on `GET /`). A malformed request gets a 400 (or 431)
+    /// response and an error.
     pub async fn read_request<S>(&self, mut stream: S) -> Result<Incoming<S>>
     where
         S: AsyncRead + AsyncWrite + Unpin,
@@ -236,32 +272,52 @@ impl ServerBuilder {
         let request = match tokio::time::timeout(self.handshake_timeout, read).await {
             Err(_) => return Err(Error::Timeout("WebSocket handshake")),
             Ok(Err(Error::Handshake(e))) => {
-                self.write_error(&mut stream, &e).await;
+                write_error(&mut stream, &e, self.handshake_timeout).await;
                 return Err(Error::Handshake(e));
             }
             Ok(Err(e)) => return Err(e),
             Ok(Ok(request)) => request,
         };
-        if request.is_upgrade() {
-            Ok(Incoming::WebSocket(PendingUpgrade {
+        if !wants_websocket(&request) {
+            return Ok(Incoming::Http { request, stream });
+        }
+        match Upgrade::from_request(&request) {
+            Ok(upgrade) => Ok(Incoming::WebSocket(PendingUpgrade {
                 stream,
-                handshake: hs,
+                builder: self.clone(),
+                buffered: hs.buffered().to_vec(),
                 request,
-                timeout: self.handshake_timeout,
-            }))
-        } else {
-            Ok(Incoming::Http { request, stream })
+                upgrade,
+            })),
+            Err(e) => {
+                write_error(&mut stream, &e, self.handshake_timeout).await;
+                Err(Error::Handshake(e))
+            }
         }
     }
+}
 
-    async fn write_error<S: AsyncWrite + Unpin>(&self, stream: &mut S, e: &HandshakeError) {
-        if let Some(response) = e.response() {
-            let write = async {
-                stream.write_all(&response).await?;
-                stream.shutdown().await
-            };
-            let _ = tokio::time::timeout(self.handshake_timeout, write).await;
-        }
+/// Whether an HTTP/1.1 request asks for a WebSocket at all (`Upgrade: websocket`);
+/// it may still be an invalid one.
+fn wants_websocket(request: &http::Request<()>) -> bool {
+    request.headers().get_all(UPGRADE).iter().any(|v| {
+        v.to_str().is_ok_and(|v| {
+            v.split(',')
+                .any(|t| t.trim().eq_ignore_ascii_case("websocket"))
+        })
+    })
+}
+
+/// Writes `e`'s error response, if it has one, and closes the stream (bounded by
+/// `timeout`).
+async fn write_error<S: AsyncWrite + Unpin>(stream: &mut S, e: &HandshakeError, timeout: Duration) {
+    if let Some(response) = e.response() {
+        let bytes = http1::encode_response(&response);
+        let write = async {
+            stream.write_all(&bytes).await?;
+            stream.shutdown().await
+        };
+        let _ = tokio::time::timeout(timeout, write).await;
     }
 }
 
@@ -275,98 +331,83 @@ pub enum Incoming<S> {
     /// sent after the request's head, such as a body, are not kept).
     Http {
         /// The request.
-        request: Request,
+        request: http::Request<()>,
         /// The connection, positioned after the request's head.
         stream: S,
     },
 }
 
-/// An upgrade request read by [`ServerBuilder::read_request`], not answered yet.
+/// A valid upgrade request read by [`ServerBuilder::read_request`], not answered yet.
 #[derive(Debug)]
 pub struct PendingUpgrade<S> {
     stream: S,
-    handshake: ServerHandshake,
-    request: Request,
-    timeout: Duration,
+    builder: ServerBuilder,
+    buffered: Vec<u8>,
+    request: http::Request<()>,
+    upgrade: Upgrade,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> PendingUpgrade<S> {
-    /// The request: path, headers, offered subprotocols.
-    pub fn request(&self) -> &Request {
+    /// The request: path, headers.
+    pub fn request(&self) -> &http::Request<()> {
         &self.request
     }
 
-    /// Accepts the upgrade with `subprotocol` (which the client must have offered):
-    /// writes the `101` response and returns the socket. An invalid upgrade request
-    /// gets its error response (400, 405, 426) and an [`Error::Handshake`].
-    pub async fn accept(mut self, subprotocol: Option<&str>) -> Result<WebSocket<S>> {
-        let accept = Accept {
-            subprotocol: subprotocol.map(String::from),
-            headers: HeaderMap::new(),
-        };
-        match self.handshake.accept(&self.request, accept) {
-            Ok((response, connection)) => {
+    /// The validated upgrade: offered subprotocols and extensions.
+    pub fn upgrade(&self) -> &Upgrade {
+        &self.upgrade
+    }
+
+    /// Accepts the upgrade: `accept`'s subprotocol (one the client offered; when `None`,
+    /// the first of the builder's [`subprotocols`](ServerBuilder::subprotocols) the
+    /// client offered) and headers, permessage-deflate under the builder's policy. Writes
+    /// the `101` response and returns the socket. A subprotocol the client did not offer
+    /// gets a 400 and an [`Error::Handshake`].
+    pub async fn accept(mut self, accept: Accept) -> Result<WebSocket<S>> {
+        let timeout = self.builder.handshake_timeout;
+        match self.builder.answer(&self.upgrade, accept) {
+            Ok((response, mut connection)) => {
+                let mut head = Vec::with_capacity(192);
+                http1::write_response_head(response.status(), response.headers(), &mut head);
                 let write = async {
-                    self.stream.write_all(&response).await?;
+                    self.stream.write_all(&head).await?;
                     self.stream.flush().await
                 };
-                tokio::time::timeout(self.timeout, write)
+                tokio::time::timeout(timeout, write)
                     .await
                     .map_err(|_| Error::Timeout("WebSocket handshake"))??;
+                connection.feed(&self.buffered);
+                let subprotocol = response
+                    .headers()
+                    .get(http::header::SEC_WEBSOCKET_PROTOCOL)
+                    .and_then(|v| v.to_str().ok())
+                    .map(String::from);
                 Ok(WebSocket::from_connection(self.stream, connection)
-                    .with_subprotocol(subprotocol.map(String::from)))
+                    .with_subprotocol(subprotocol))
             }
             Err(e) => {
-                if let Some(response) = e.response() {
-                    let write = async {
-                        self.stream.write_all(&response).await?;
-                        self.stream.shutdown().await
-                    };
-                    let _ = tokio::time::timeout(self.timeout, write).await;
-                }
+                write_error(&mut self.stream, &e, timeout).await;
                 Err(Error::from(e))
             }
         }
     }
 
-    /// Rejects the upgrade with `response` (`Content-Length` and `Connection: close`
-    /// are added when missing), then closes the connection.
-    pub async fn reject(mut self, response: http::Response<String>) -> Result<()> {
-        let bytes = encode_response(response);
+    /// Rejects the upgrade with `response` (`Connection: close` is added when missing),
+    /// then closes the connection.
+    pub async fn reject(mut self, mut response: http::Response<String>) -> Result<()> {
+        if !response.headers().contains_key(CONNECTION) {
+            response
+                .headers_mut()
+                .insert(CONNECTION, HeaderValue::from_static("close"));
+        }
+        let bytes = http1::encode_response(&response);
         let write = async {
             self.stream.write_all(&bytes).await?;
             self.stream.shutdown().await
         };
-        tokio::time::timeout(self.timeout, write)
+        tokio::time::timeout(self.builder.handshake_timeout, write)
             .await
             .map_err(|_| Error::Timeout("WebSocket handshake"))??;
         Ok(())
     }
-}
-
-/// An HTTP/1.1 response with a body, as bytes.
-pub(crate) fn encode_response(response: http::Response<String>) -> Vec<u8> {
-    let (parts, body) = response.into_parts();
-    let status: StatusCode = parts.status;
-    let mut out = format!(
-        "HTTP/1.1 {} {}\r\n",
-        status.as_u16(),
-        status.canonical_reason().unwrap_or("")
-    )
-    .into_bytes();
-    for (name, value) in &parts.headers {
-        out.extend_from_slice(name.as_str().as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
-    if !parts.headers.contains_key(CONTENT_LENGTH) {
-        out.extend_from_slice(format!("Content-Length: {}\r\n", body.len()).as_bytes());
-    }
-    if !parts.headers.contains_key(CONNECTION) {
-        out.extend_from_slice(b"Connection: close\r\n");
-    }
-    out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(body.as_bytes());
-    out
 }

@@ -72,7 +72,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// A socket over `stream` whose opening handshake already happened, running
     /// `connection` (made by [`wspc`]'s handshake or [`Connection::new`]).
     pub fn from_connection(stream: S, connection: Connection) -> WebSocket<S> {
-        let deflate = crate::deflate_params(&connection);
+        let deflate = connection.deflate();
         WebSocket {
             driver: Driver::new(stream, connection),
             subprotocol: None,
@@ -80,7 +80,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         }
     }
 
-    pub(crate) fn with_subprotocol(mut self, subprotocol: Option<String>) -> Self {
+    /// Records the subprotocol the handshake selected (builder style), for
+    /// [`subprotocol`](WebSocket::subprotocol); with [`from_connection`](Self::from_connection),
+    /// when the handshake ran elsewhere.
+    pub fn with_subprotocol(mut self, subprotocol: Option<String>) -> Self {
         self.subprotocol = subprotocol;
         self
     }

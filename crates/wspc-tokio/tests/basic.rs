@@ -54,8 +54,8 @@ async fn rejection_is_a_status_error() {
         let (l, addr) = listener().await;
         let server = tokio::spawn(async move {
             let (tcp, _) = l.accept().await.unwrap();
-            wspc_tokio::accept_with(tcp, |req| {
-                assert_eq!(req.path(), "/private");
+            wspc_tokio::accept_with(tcp, |req, _upgrade| {
+                assert_eq!(req.uri().path(), "/private");
                 Err(http::Response::builder()
                     .status(403)
                     .body("go away".to_string())
@@ -90,7 +90,7 @@ async fn plain_http_is_handed_back() {
                     request,
                     mut stream,
                 } => {
-                    assert_eq!(request.path(), "/index.html");
+                    assert_eq!(request.uri().path(), "/index.html");
                     stream
                         .write_all(
                             b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi",

@@ -205,7 +205,7 @@ impl Lexer<'_> {
 }
 
 /// RFC 7230 `tchar`.
-fn is_tchar(c: u8) -> bool {
+pub(crate) fn is_tchar(c: u8) -> bool {
     c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c)
 }
 
@@ -232,7 +232,9 @@ pub struct ExtensionError {
 /// Sending: [`begin_encode`](Extension::begin_encode) decides per message whether to
 /// transform it and which RSV bits its first frame carries; [`encode`](Extension::encode)
 /// transforms each fragment.
-pub trait Extension: Send + fmt::Debug {
+/// Extensions are `Any`, so a caller can reach the concrete codec behind a
+/// `&dyn Extension` (as [`Connection::deflate`](crate::Connection::deflate) does).
+pub trait Extension: std::any::Any + Send + fmt::Debug {
     /// The extension's registered name.
     fn name(&self) -> &'static str;
 

@@ -22,7 +22,7 @@
 //! let mut client_hs = ClientHandshake::new(ClientRequest::new("ws://localhost/chat")?)?;
 //! let mut server_hs = ServerHandshake::new(Config::default());
 //! let request = server_hs.feed(client_hs.request_bytes())?.expect("whole request");
-//! assert_eq!(request.path(), "/chat");
+//! assert_eq!(request.uri().path(), "/chat");
 //! let (response, mut server) = server_hs.accept(&request, Accept::default())?;
 //! let mut client = client_hs.feed(&response)?.expect("whole response").connection;
 //!
@@ -83,13 +83,15 @@ pub use connection::{CloseState, Connection, OutgoingFrame, Role};
 pub use error::{Error, ProtocolError, SendError};
 pub use extension::Extension;
 pub use handshake::{
-    Accept, ClientHandshake, ClientRequest, Established, HandshakeError, Request, ServerHandshake,
+    Accept, ClientHandshake, ClientRequest, Established, HandshakeError, ServerHandshake, Upgrade,
 };
 pub use limits::Limits;
 pub use message::{Chunk, Event, InvalidUtf8, Message, MessageKind, Utf8Bytes};
 
 /// Re-exported so callers can name payload types without depending on `bytes` directly.
 pub use bytes;
+/// Re-exported: the handshake speaks `http` values (requests, responses, header maps).
+pub use http;
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -104,7 +104,7 @@ fn frame_rsv(wire: &[u8]) -> Vec<(OpCode, u8)> {
 fn negotiated_end_to_end_and_compresses() {
     let (mut c, mut s, response) = handshake(DeflateClient::default(), DeflateServer::default());
     assert!(
-        response.contains("\r\nSec-WebSocket-Extensions: permessage-deflate\r\n"),
+        response.contains("\r\nsec-websocket-extensions: permessage-deflate\r\n"),
         "{response}"
     );
     let json = r#"{"user":"ada","action":"update","fields":{"a":1,"b":[1,2,3]}}"#.repeat(16);

@@ -180,13 +180,13 @@ fn negotiated_in_the_handshake() {
     let mut client = ClientHandshake::new(request).unwrap();
     assert!(
         String::from_utf8_lossy(client.request_bytes())
-            .contains("\r\nSec-WebSocket-Extensions: x-invert; mode=all\r\n")
+            .contains("\r\nsec-websocket-extensions: x-invert; mode=all\r\n")
     );
     let mut server = ServerHandshake::new(Config::default()).with_extension(Arc::new(InvertPolicy));
     let req = server.feed(client.request_bytes()).unwrap().unwrap();
     let (response, mut s) = server.accept(&req, Accept::default()).unwrap();
     assert!(
-        String::from_utf8_lossy(&response).contains("\r\nSec-WebSocket-Extensions: x-invert\r\n")
+        String::from_utf8_lossy(&response).contains("\r\nsec-websocket-extensions: x-invert\r\n")
     );
     let mut c = client.feed(&response).unwrap().unwrap().connection;
     assert_eq!(c.extension().map(|e| e.name()), Some("x-invert"));

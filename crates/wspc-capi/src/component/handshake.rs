@@ -1,13 +1,18 @@
-//! `Begin`/`End` of the opening handshake, both roles. The application does HTTP itself;
-//! the component produces the WebSocket headers and checks the peer's. The checks are the
-//! engine's: the peer's headers are handed to [`wspc::ClientHandshake`] (client) or
-//! [`wspc::ServerHandshake`] and [`wspc::Request::validate`] (server) as an HTTP head.
+//! `Begin`/`End` of the opening handshake, both roles. The application does HTTP itself
+//! (request and status lines); the component produces the WebSocket headers and checks
+//! the peer's. Both are the engine's typed steps on `http` values: the client's headers
+//! come from [`wspc::ClientHandshake::request`] and the server's response is checked by
+//! [`wspc::ClientHandshake::check_response`]; the server validates the request's headers
+//! with [`wspc::Upgrade::from_http1_headers`] and answers with [`wspc::Upgrade::accept`].
+//! Only extensions stay with the component: like websocket.dll it negotiates none, it
+//! passes the application's strings through and checks the answer by name.
 
 use wspc::extension::ExtensionHeader;
-use wspc::handshake::{accept_key, generate_key};
+use wspc::handshake::generate_key;
+use wspc::http::header::{HeaderName, HeaderValue, SEC_WEBSOCKET_EXTENSIONS};
+use wspc::http::{self, HeaderMap, StatusCode};
 use wspc::{
-    ClientHandshake, ClientRequest, Config, Connection, Delivery, HandshakeError, Limits,
-    ServerHandshake,
+    Accept, ClientHandshake, ClientRequest, Config, Delivery, HandshakeError, Limits, Upgrade,
 };
 
 use super::session::Session;
@@ -23,7 +28,16 @@ pub(super) struct ClientOffer {
     extensions: Vec<String>,
 }
 
-const EXTENSIONS_HEADER: &str = "sec-websocket-extensions";
+/// The header names the component hands out, in Windows' spelling, in the order it
+/// lists them.
+const CLIENT_HEADERS: [&str; 5] = [
+    "Connection",
+    "Upgrade",
+    "Sec-WebSocket-Key",
+    "Sec-WebSocket-Version",
+    "Sec-WebSocket-Protocol",
+];
+const SERVER_HEADERS: [&str; 3] = ["Connection", "Upgrade", "Sec-WebSocket-Accept"];
 
 impl Handle {
     /// `WebSocketBeginClientHandshake`: returns the headers the application must add to
@@ -58,17 +72,9 @@ impl Handle {
             subprotocols: subprotocols.iter().map(|s| s.to_string()).collect(),
             extensions: extension_names,
         };
-        // The engine checks the subprotocols are tokens.
-        offer.handshake(Config::default())?;
-        let mut headers = vec![
-            header("Connection", "Upgrade"),
-            header("Upgrade", "websocket"),
-            header("Sec-WebSocket-Key", &offer.key),
-            header("Sec-WebSocket-Version", "13"),
-        ];
-        if !subprotocols.is_empty() {
-            headers.push(header("Sec-WebSocket-Protocol", &subprotocols.join(", ")));
-        }
+        // The engine builds the request (and checks the subprotocols are tokens).
+        let request = offer.handshake(Config::default())?;
+        let mut headers = windows_headers(request.request().headers(), &CLIENT_HEADERS);
         if !extensions.is_empty() {
             headers.push(header("Sec-WebSocket-Extensions", &extensions.join(", ")));
         }
@@ -93,29 +99,27 @@ impl Handle {
         let Phase::ClientHandshake(offer) = &self.phase else {
             return Err(Hresult::E_INVALID_PROTOCOL_OPERATION);
         };
-        let mut head = b"HTTP/1.1 101 Switching Protocols\r\n".to_vec();
         let mut extensions: Vec<&[u8]> = Vec::new();
+        let mut map = HeaderMap::with_capacity(response_headers.len());
         for h in response_headers {
-            check_header(h)?;
-            if h.name.eq_ignore_ascii_case(EXTENSIONS_HEADER.as_bytes()) {
+            let (name, value) = typed(h)?;
+            if name == SEC_WEBSOCKET_EXTENSIONS {
                 extensions.push(h.value);
             } else {
-                push_header(&mut head, h);
+                map.append(name, value);
             }
         }
-        head.extend_from_slice(b"\r\n");
-        let config = data_config(
-            Role::Client,
-            &self.properties,
-            &head,
-            response_headers.len(),
-        );
-        let established = match offer.handshake(config)?.feed(&head) {
-            Ok(Some(established)) => established,
+        // The application checked the status line; the engine checks the headers of a 101.
+        let (mut parts, ()) = http::Response::new(()).into_parts();
+        parts.status = StatusCode::SWITCHING_PROTOCOLS;
+        parts.headers = map;
+        let config = data_config(Role::Client, &self.properties);
+        let established = match offer.handshake(config)?.check_response(parts) {
+            Ok(established) => established,
             Err(HandshakeError::UnofferedSubprotocol(_)) => {
                 return Err(Hresult::E_SUBPROTOCOL_NOT_SUPPORTED);
             }
-            Ok(None) | Err(_) => return Err(Hresult::E_INVALID_PROTOCOL_FORMAT),
+            Err(_) => return Err(Hresult::E_INVALID_PROTOCOL_FORMAT),
         };
         let selected = offer.selected_extensions(&extensions)?;
         if extension_capacity.is_some_and(|cap| selected.len() > cap) {
@@ -163,35 +167,32 @@ impl Handle {
         {
             return Err(Hresult::E_INVALIDARG);
         }
-        let mut head = b"GET / HTTP/1.1\r\n".to_vec();
+        let mut map = HeaderMap::with_capacity(request_headers.len());
         for h in request_headers {
-            check_header(h)?;
-            push_header(&mut head, h);
+            let (name, value) = typed(h)?;
+            map.append(name, value);
         }
-        head.extend_from_slice(b"\r\n");
-        let config = data_config(Role::Server, &self.properties, &head, request_headers.len());
-        let mut parser = ServerHandshake::new(config.clone());
-        let Ok(Some(request)) = parser.feed(&head) else {
-            return Err(Hresult::E_INVALID_PROTOCOL_FORMAT);
-        };
-        let key = request.validate().map_err(|e| match e {
+        let upgrade = Upgrade::from_http1_headers(&map).map_err(|e| match e {
             HandshakeError::UnsupportedVersion(Some(_)) => {
                 Hresult::E_PROTOCOL_VERSION_NOT_SUPPORTED
             }
             _ => Hresult::E_INVALID_PROTOCOL_FORMAT,
         })?;
-        let mut headers = vec![
-            header("Connection", "Upgrade"),
-            header("Upgrade", "websocket"),
-            header("Sec-WebSocket-Accept", &accept_key(key)),
-        ];
+        // The subprotocol and extensions are the application's choice, not checked
+        // against the offer (websocket.dll's behaviour), so they are added here.
+        let (response, connection) = upgrade
+            .accept(
+                Accept::default(),
+                data_config(Role::Server, &self.properties),
+            )
+            .map_err(|_| Hresult::E_INVALID_PROTOCOL_FORMAT)?;
+        let mut headers = windows_headers(response.headers(), &SERVER_HEADERS);
         if let Some(p) = subprotocol {
             headers.push(header("Sec-WebSocket-Protocol", p));
         }
         if !extensions.is_empty() {
             headers.push(header("Sec-WebSocket-Extensions", &extensions.join(", ")));
         }
-        let connection = Connection::new(Role::Server, config);
         self.phase = Phase::Open(Box::new(Session::new(connection, &self.properties)));
         Ok(headers)
     }
@@ -209,7 +210,9 @@ impl Handle {
 }
 
 impl ClientOffer {
-    /// The engine's client handshake for this offer (its request bytes are not used).
+    /// The engine's client handshake for this offer. The application writes the request
+    /// line and `Host`; the URI here only satisfies the engine's request builder, and
+    /// nothing of it reaches the headers the component hands out.
     fn handshake(&self, config: Config) -> Result<ClientHandshake, Hresult> {
         let mut request = ClientRequest::new("ws://localhost/")
             .map_err(|_| Hresult::E_FAIL)?
@@ -248,14 +251,10 @@ impl ClientOffer {
 /// The engine configuration of the data phase: streaming delivery in chunks no larger than
 /// the receive buffer, automatic Pongs, no automatic Close reply (the application sends
 /// it, as with Windows), no timers, no size limits (the component streams), frames kept
-/// apart for the action queue; handshake caps large enough for `head`.
-fn data_config(role: Role, properties: &Properties, head: &[u8], headers: usize) -> Config {
+/// apart for the action queue.
+fn data_config(role: Role, properties: &Properties) -> Config {
     Config {
-        limits: Limits {
-            max_head_size: head.len().max(Limits::DEFAULT.max_head_size),
-            max_headers: (headers + 1).max(Limits::DEFAULT.max_headers),
-            ..Limits::UNLIMITED
-        },
+        limits: Limits::UNLIMITED,
         delivery: Delivery::Chunks {
             max_chunk: properties.receive_buffer_size as usize,
         },
@@ -271,22 +270,27 @@ fn data_config(role: Role, properties: &Properties, head: &[u8], headers: usize)
     }
 }
 
-/// Header names must be HTTP tokens; values may not break the line.
-fn check_header(h: &HttpHeader<'_>) -> Result<(), Hresult> {
-    if h.name.is_empty()
-        || !h.name.iter().copied().all(is_token_char)
-        || h.value.iter().any(|&c| c == b'\r' || c == b'\n' || c == 0)
-    {
+/// One application header as `http` values: the name must be an HTTP token, the value
+/// may not break the line.
+fn typed(h: &HttpHeader<'_>) -> Result<(HeaderName, HeaderValue), Hresult> {
+    if h.name.is_empty() || !h.name.iter().copied().all(is_token_char) {
         return Err(Hresult::E_INVALID_PROTOCOL_FORMAT);
     }
-    Ok(())
+    let name = HeaderName::from_bytes(h.name).map_err(|_| Hresult::E_INVALID_PROTOCOL_FORMAT)?;
+    let value = HeaderValue::from_bytes(h.value).map_err(|_| Hresult::E_INVALID_PROTOCOL_FORMAT)?;
+    Ok((name, value))
 }
 
-fn push_header(head: &mut Vec<u8>, h: &HttpHeader<'_>) {
-    head.extend_from_slice(h.name);
-    head.extend_from_slice(b": ");
-    head.extend_from_slice(h.value);
-    head.extend_from_slice(b"\r\n");
+/// The engine's headers named in `order`, in that order and Windows' spelling (the
+/// engine's names are lower case, which HTTP allows but Windows programs may compare).
+fn windows_headers(headers: &HeaderMap, order: &[&'static str]) -> Vec<OwnedHeader> {
+    order
+        .iter()
+        .filter_map(|&name| {
+            let value = headers.get(name)?.to_str().ok()?;
+            Some(header(name, value))
+        })
+        .collect()
 }
 
 fn header(name: &'static str, value: &str) -> OwnedHeader {

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use std::sync::Arc;
 
 use wspc::extension::{ClientExtension, ServerExtension};
+use wspc::handshake::http1;
 use wspc::{Accept, ClientHandshake, ClientRequest, Config, Connection, Event, ServerHandshake};
 
 /// Longest wait for the peer to close its side once we closed ours.
@@ -42,7 +43,7 @@ pub fn accept(
             Ok(None) => {}
             Err(e) => {
                 if let Some(response) = e.response() {
-                    stream.write_all(&response)?;
+                    stream.write_all(&http1::encode_response(&response))?;
                 }
                 return Err(io::Error::new(io::ErrorKind::InvalidData, e));
             }
@@ -55,7 +56,7 @@ pub fn accept(
         }
         Err(e) => {
             if let Some(response) = e.response() {
-                stream.write_all(&response)?;
+                stream.write_all(&http1::encode_response(&response))?;
             }
             Err(io::Error::new(io::ErrorKind::InvalidData, e))
         }

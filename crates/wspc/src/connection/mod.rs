@@ -146,6 +146,13 @@ impl Connection {
         self.ext.as_deref()
     }
 
+    /// The negotiated permessage-deflate parameters; `None` when the connection runs
+    /// without it.
+    #[cfg(feature = "deflate")]
+    pub fn deflate(&self) -> Option<crate::deflate::DeflateParams> {
+        crate::deflate::params_of(self.extension()?)
+    }
+
     /// Hands received bytes to the engine (copied into its receive buffer). Nothing is
     /// parsed until [`poll_event`](Connection::poll_event).
     pub fn feed(&mut self, data: &[u8]) {

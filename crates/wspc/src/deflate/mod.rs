@@ -185,7 +185,9 @@ impl Default for DeflateServer {
     }
 }
 
-/// The parameters both sides agreed on.
+/// The parameters both sides agreed on: what
+/// [`Connection::deflate`](crate::Connection::deflate) and
+/// [`NegotiatedExtension::deflate`](crate::handshake::NegotiatedExtension::deflate) return.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DeflateParams {
     /// The server resets its compression context after every message.
@@ -196,6 +198,12 @@ pub struct DeflateParams {
     pub server_max_window_bits: u8,
     /// The client's LZ77 window (8–15).
     pub client_max_window_bits: u8,
+}
+
+/// The parameters of `extension` if it is the permessage-deflate codec.
+pub(crate) fn params_of(extension: &dyn Extension) -> Option<DeflateParams> {
+    let any: &dyn std::any::Any = extension;
+    any.downcast_ref::<Deflate>().map(Deflate::params)
 }
 
 impl ClientExtension for DeflateClient {

@@ -11,14 +11,18 @@
 
 mod client;
 mod head;
+pub mod http1;
 mod server;
+mod upgrade;
 
 pub use client::{ClientHandshake, ClientRequest, Established};
-pub use server::{Accept, Request, ServerHandshake};
+pub use server::ServerHandshake;
+pub use upgrade::{Accept, NegotiatedExtension, Upgrade};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use http::{HeaderMap, StatusCode};
+use http::header::{CONNECTION, CONTENT_TYPE, HeaderValue, SEC_WEBSOCKET_PROTOCOL, UPGRADE};
+use http::{HeaderMap, StatusCode, Version};
 use sha1::{Digest, Sha1};
 
 /// The GUID RFC 6455 §1.3 appends to the key.
@@ -85,6 +89,10 @@ pub enum HandshakeError {
     /// The request's `Sec-WebSocket-Version` is missing or not 13.
     #[error("unsupported Sec-WebSocket-Version {0:?} (13 is supported)")]
     UnsupportedVersion(Option<String>),
+    /// An extended CONNECT (RFC 8441) without `:protocol`, or for another protocol than
+    /// `websocket`.
+    #[error("extended CONNECT :protocol {0:?} is not websocket")]
+    UnsupportedProtocol(Option<String>),
     /// The server answered with a status other than 101.
     #[error("server answered {status} instead of 101 Switching Protocols")]
     Rejected {
@@ -131,58 +139,64 @@ impl HandshakeError {
             | HandshakeError::MissingHost
             | HandshakeError::NotWebSocketUpgrade(_)
             | HandshakeError::InvalidKey
+            | HandshakeError::UnsupportedProtocol(_)
             | HandshakeError::UnofferedSubprotocol(_)
             | HandshakeError::InvalidHeader(_) => StatusCode::BAD_REQUEST,
             _ => return None,
         })
     }
 
-    /// The complete HTTP response a server sends for this error: the status, a short
-    /// plain-text body naming the problem, `Sec-WebSocket-Version: 13` with 426 and
-    /// `Allow: GET` with 405. `None` for client-side errors.
-    pub fn response(&self) -> Option<Vec<u8>> {
+    /// The HTTP/1.1 response a server sends for this error:
+    /// [`response_for`](HandshakeError::response_for) `Version::HTTP_11`.
+    pub fn response(&self) -> Option<http::Response<String>> {
+        self.response_for(Version::HTTP_11)
+    }
+
+    /// The response a server sends for this error over HTTP `version`: the
+    /// [`status`](HandshakeError::status), a short plain-text body naming the problem,
+    /// `Sec-WebSocket-Version: 13` with 426 and `Allow` with 405; over HTTP/1.x also
+    /// `Connection: close` (and `Upgrade: websocket` with 426, RFC 9110 §15.5.22), which
+    /// HTTP/2 forbids. `None` for client-side errors. Write it with
+    /// [`http1::encode_response`] or hand it to your HTTP server.
+    ///
+    /// ```
+    /// use wspc::HandshakeError;
+    ///
+    /// let response = HandshakeError::UnsupportedVersion(Some("8".into())).response().unwrap();
+    /// assert_eq!(response.status(), 426);
+    /// assert_eq!(response.headers()["sec-websocket-version"], "13");
+    /// ```
+    pub fn response_for(&self, version: Version) -> Option<http::Response<String>> {
         let status = self.status()?;
-        let mut extra = Vec::new();
+        let mut response = http::Response::new(format!("{self}\n"));
+        *response.status_mut() = status;
+        let h1 = version < Version::HTTP_2;
+        if !h1 {
+            *response.version_mut() = version;
+        }
+        let headers = response.headers_mut();
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
         if status == StatusCode::UPGRADE_REQUIRED {
-            extra.push(("Sec-WebSocket-Version", "13"));
-            extra.push(("Upgrade", "websocket"));
-            extra.push(("Connection", "Upgrade"));
+            headers.insert(
+                http::header::SEC_WEBSOCKET_VERSION,
+                HeaderValue::from_static("13"),
+            );
+            if h1 {
+                headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
+            }
         }
         if status == StatusCode::METHOD_NOT_ALLOWED {
-            extra.push(("Allow", "GET"));
+            let allow = if h1 { "GET" } else { "CONNECT" };
+            headers.insert(http::header::ALLOW, HeaderValue::from_static(allow));
         }
-        Some(http_response(
-            status,
-            &extra,
-            format!("{self}\n").as_bytes(),
-        ))
+        if h1 {
+            headers.insert(CONNECTION, HeaderValue::from_static("close"));
+        }
+        Some(response)
     }
-}
-
-/// Formats a complete HTTP/1.1 response with a body and `Connection: close`.
-pub(crate) fn http_response(status: StatusCode, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
-    let mut out = format!(
-        "HTTP/1.1 {} {}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n",
-        status.as_u16(),
-        status.canonical_reason().unwrap_or(""),
-        body.len()
-    );
-    let upgrade = headers
-        .iter()
-        .any(|(n, _)| n.eq_ignore_ascii_case("connection"));
-    if !upgrade {
-        out.push_str("Connection: close\r\n");
-    }
-    for (name, value) in headers {
-        out.push_str(name);
-        out.push_str(": ");
-        out.push_str(value);
-        out.push_str("\r\n");
-    }
-    out.push_str("\r\n");
-    let mut bytes = out.into_bytes();
-    bytes.extend_from_slice(body);
-    bytes
 }
 
 /// Whether any value of header `name` holds `token` in its comma-separated list
@@ -192,12 +206,17 @@ pub(crate) fn header_has_token(
     name: http::header::HeaderName,
     token: &str,
 ) -> bool {
-    headers.get_all(name).iter().any(|value| {
-        value
-            .to_str()
-            .map(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
-            .unwrap_or(false)
-    })
+    headers
+        .get_all(name)
+        .iter()
+        .any(|value| value_has_token(value, token))
+}
+
+/// Whether a header value's comma-separated list holds `token` (case-insensitive).
+pub(crate) fn value_has_token(value: &HeaderValue, token: &str) -> bool {
+    value
+        .to_str()
+        .is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
 }
 
 /// All values of header `name`, as one comma-separated string, if present and text.
@@ -210,27 +229,15 @@ pub(crate) fn header_joined(headers: &HeaderMap, name: http::header::HeaderName)
     (!values.is_empty()).then(|| values.join(", "))
 }
 
-/// Converts parsed httparse headers into a `HeaderMap`.
-pub(crate) fn to_header_map(headers: &[httparse::Header<'_>]) -> Result<HeaderMap, HandshakeError> {
-    let mut map = HeaderMap::with_capacity(headers.len());
-    for h in headers {
-        let name = http::header::HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| {
-            HandshakeError::MalformedHttp(format!("invalid header name {:?}", h.name))
-        })?;
-        let value = http::header::HeaderValue::from_bytes(h.value).map_err(|_| {
-            HandshakeError::MalformedHttp(format!("invalid value for header {}", h.name))
-        })?;
-        map.append(name, value);
-    }
-    Ok(map)
-}
-
-/// Maps an httparse failure to a handshake error.
-pub(crate) fn parse_error(e: httparse::Error, max_headers: usize) -> HandshakeError {
-    match e {
-        httparse::Error::TooManyHeaders => HandshakeError::TooManyHeaders { max: max_headers },
-        other => HandshakeError::MalformedHttp(other.to_string()),
-    }
+/// The subprotocols listed in `Sec-WebSocket-Protocol` fields, in order.
+pub(crate) fn subprotocol_list(headers: &HeaderMap) -> impl Iterator<Item = &str> {
+    headers
+        .get_all(SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
 }
 
 #[cfg(test)]
@@ -255,21 +262,31 @@ mod tests {
 
     #[test]
     fn error_responses() {
-        let resp = String::from_utf8(
-            HandshakeError::UnsupportedVersion(Some("8".into()))
+        let resp = http1::encode_response(
+            &HandshakeError::UnsupportedVersion(Some("8".into()))
                 .response()
                 .unwrap(),
-        )
-        .unwrap();
+        );
+        let resp = String::from_utf8(resp).unwrap();
         assert!(resp.starts_with("HTTP/1.1 426 Upgrade Required\r\n"));
-        assert!(resp.contains("\r\nSec-WebSocket-Version: 13\r\n"));
-        let resp = String::from_utf8(HandshakeError::InvalidKey.response().unwrap()).unwrap();
-        assert!(resp.starts_with("HTTP/1.1 400 Bad Request\r\n"));
-        assert!(resp.contains("Connection: close"));
+        assert!(resp.contains("\r\nsec-websocket-version: 13\r\n"));
+        assert!(resp.contains("\r\nupgrade: websocket\r\n"));
+        let resp = HandshakeError::InvalidKey.response().unwrap();
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(resp.headers()["connection"], "close");
         assert!(HandshakeError::InvalidAccept.response().is_none());
         assert_eq!(
             HandshakeError::HeadTooLarge { max: 1 }.status(),
             Some(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE)
         );
+        let h2 = HandshakeError::MethodNotAllowed("GET".into())
+            .response_for(Version::HTTP_2)
+            .unwrap();
+        assert_eq!(h2.headers()["allow"], "CONNECT");
+        assert!(h2.headers().get("connection").is_none());
+        let h2 = HandshakeError::UnsupportedVersion(None)
+            .response_for(Version::HTTP_2)
+            .unwrap();
+        assert!(h2.headers().get("upgrade").is_none());
     }
 }

@@ -1,0 +1,236 @@
+//! HTTP/1.1 heads as bytes: the one place in wspc that parses and writes them.
+//!
+//! Everything above the engine — the byte-level handshakes, the tokio adapter, `wspc
+//! serve` — turns `http` values into bytes with [`write_request_head`] and
+//! [`encode_response`], and bytes into values with [`parse_request`] and
+//! [`parse_response`] (both [`httparse`], with a cap on the number of header fields).
+//!
+//! ```
+//! use wspc::handshake::http1;
+//!
+//! let response = http::Response::builder()
+//!     .status(404)
+//!     .header("content-type", "text/plain")
+//!     .body("no such page\n")
+//!     .unwrap();
+//! let bytes = http1::encode_response(&response);
+//! assert_eq!(
+//!     bytes,
+//!     b"HTTP/1.1 404 Not Found\r\ncontent-type: text/plain\r\ncontent-length: 13\r\n\r\nno such page\n"
+//! );
+//! let parsed = http1::parse_response(&bytes[..bytes.len() - 13], 16).unwrap();
+//! assert_eq!(parsed.status, 404);
+//! ```
+
+use http::header::{CONTENT_LENGTH, HeaderName, HeaderValue};
+use http::{HeaderMap, Method, StatusCode, Uri, Version};
+
+use super::HandshakeError;
+
+/// Parses a complete request head (request line, header fields, empty line) into
+/// `http` values. More than `max_headers` fields is [`HandshakeError::TooManyHeaders`].
+pub fn parse_request(
+    head: &[u8],
+    max_headers: usize,
+) -> Result<http::request::Parts, HandshakeError> {
+    let mut slots = vec![httparse::EMPTY_HEADER; max_headers];
+    let mut req = httparse::Request::new(&mut slots);
+    complete(req.parse(head), max_headers)?;
+    let method = Method::from_bytes(req.method.unwrap_or("").as_bytes())
+        .map_err(|_| HandshakeError::MalformedHttp("invalid method".into()))?;
+    let uri: Uri = req
+        .path
+        .unwrap_or("")
+        .parse()
+        .map_err(|_| HandshakeError::MalformedHttp("invalid request target".into()))?;
+    let (mut parts, ()) = http::Request::new(()).into_parts();
+    parts.method = method;
+    parts.uri = uri;
+    parts.version = version(req.version);
+    parts.headers = header_map(req.headers)?;
+    Ok(parts)
+}
+
+/// Parses a complete response head into `http` values.
+pub fn parse_response(
+    head: &[u8],
+    max_headers: usize,
+) -> Result<http::response::Parts, HandshakeError> {
+    let mut slots = vec![httparse::EMPTY_HEADER; max_headers];
+    let mut resp = httparse::Response::new(&mut slots);
+    complete(resp.parse(head), max_headers)?;
+    let status = StatusCode::from_u16(resp.code.unwrap_or(0))
+        .map_err(|_| HandshakeError::MalformedHttp("invalid status".into()))?;
+    let (mut parts, ()) = http::Response::new(()).into_parts();
+    parts.status = status;
+    parts.version = version(resp.version);
+    parts.headers = header_map(resp.headers)?;
+    Ok(parts)
+}
+
+/// Appends a request head: `METHOD target HTTP/1.1`, the header fields as they are, and
+/// the empty line. The target is the URI's path and query (`/` when empty); an absolute
+/// URI's authority is not written (put it in a `Host` field).
+pub fn write_request_head(request: &http::Request<()>, out: &mut Vec<u8>) {
+    let target = request.uri().path_and_query().map_or("/", |pq| pq.as_str());
+    let target = if target.is_empty() { "/" } else { target };
+    out.extend_from_slice(request.method().as_str().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(target.as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\n");
+    write_fields(request.headers(), out);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Appends a response head: the status line, the header fields as they are, and the
+/// empty line.
+pub fn write_response_head(status: StatusCode, headers: &HeaderMap, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(status.as_str().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
+    out.extend_from_slice(b"\r\n");
+    write_fields(headers, out);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// A whole response as bytes: head and body. `Content-Length` is added when the response
+/// has none and its status allows a body (not 1xx, 204 or 304).
+pub fn encode_response<B: AsRef<[u8]>>(response: &http::Response<B>) -> Vec<u8> {
+    let body = response.body().as_ref();
+    let status = response.status();
+    let mut out = Vec::with_capacity(128 + body.len());
+    let bodiless = status.is_informational()
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED;
+    if bodiless || response.headers().contains_key(CONTENT_LENGTH) {
+        write_response_head(status, response.headers(), &mut out);
+    } else {
+        let mut headers = response.headers().clone();
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(body.len()));
+        write_response_head(status, &headers, &mut out);
+    }
+    if !bodiless {
+        out.extend_from_slice(body);
+    }
+    out
+}
+
+fn write_fields(headers: &HeaderMap, out: &mut Vec<u8>) {
+    for (name, value) in headers {
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+fn complete(status: httparse::Result<usize>, max_headers: usize) -> Result<(), HandshakeError> {
+    match status {
+        Ok(httparse::Status::Complete(_)) => Ok(()),
+        Ok(httparse::Status::Partial) => {
+            Err(HandshakeError::MalformedHttp("incomplete head".into()))
+        }
+        Err(httparse::Error::TooManyHeaders) => {
+            Err(HandshakeError::TooManyHeaders { max: max_headers })
+        }
+        Err(e) => Err(HandshakeError::MalformedHttp(e.to_string())),
+    }
+}
+
+fn version(minor: Option<u8>) -> Version {
+    match minor {
+        Some(1) => Version::HTTP_11,
+        _ => Version::HTTP_10,
+    }
+}
+
+fn header_map(headers: &[httparse::Header<'_>]) -> Result<HeaderMap, HandshakeError> {
+    let mut map = HeaderMap::with_capacity(headers.len());
+    for h in headers {
+        let name = HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| {
+            HandshakeError::MalformedHttp(format!("invalid header name {:?}", h.name))
+        })?;
+        let value = HeaderValue::from_bytes(h.value).map_err(|_| {
+            HandshakeError::MalformedHttp(format!("invalid value for header {}", h.name))
+        })?;
+        map.append(name, value);
+    }
+    Ok(map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_round_trip() {
+        let request = http::Request::builder()
+            .uri("/chat?room=1")
+            .header("host", "example.com")
+            .header("x-a", "1")
+            .header("x-a", "2")
+            .body(())
+            .unwrap();
+        let mut bytes = Vec::new();
+        write_request_head(&request, &mut bytes);
+        assert_eq!(
+            bytes,
+            b"GET /chat?room=1 HTTP/1.1\r\nhost: example.com\r\nx-a: 1\r\nx-a: 2\r\n\r\n"
+        );
+        let parts = parse_request(&bytes, 8).unwrap();
+        assert_eq!(parts.method, Method::GET);
+        assert_eq!(parts.uri, "/chat?room=1");
+        assert_eq!(parts.version, Version::HTTP_11);
+        assert_eq!(parts.headers.get_all("x-a").iter().count(), 2);
+    }
+
+    #[test]
+    fn absolute_uri_writes_origin_form() {
+        let request = http::Request::builder()
+            .uri("http://example.com")
+            .body(())
+            .unwrap();
+        let mut bytes = Vec::new();
+        write_request_head(&request, &mut bytes);
+        assert!(bytes.starts_with(b"GET / HTTP/1.1\r\n"));
+    }
+
+    #[test]
+    fn responses_get_a_length_unless_bodiless() {
+        let r = http::Response::builder().status(101).body("").unwrap();
+        assert_eq!(
+            encode_response(&r),
+            b"HTTP/1.1 101 Switching Protocols\r\n\r\n"
+        );
+        let r = http::Response::builder()
+            .status(200)
+            .header("content-length", "2")
+            .body("ok")
+            .unwrap();
+        assert_eq!(
+            encode_response(&r),
+            b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
+        );
+    }
+
+    #[test]
+    fn parse_errors_are_typed() {
+        assert_eq!(
+            parse_request(b"GET / HTTP/1.1\r\na: 1\r\nb: 2\r\n\r\n", 1).unwrap_err(),
+            HandshakeError::TooManyHeaders { max: 1 }
+        );
+        assert!(matches!(
+            parse_request(b"GET / HTTP/1.1\r\nBad Header\r\n\r\n", 4),
+            Err(HandshakeError::MalformedHttp(_))
+        ));
+        assert!(matches!(
+            parse_response(b"HTTP/1.1 99\r\n\r\n", 4),
+            Err(HandshakeError::MalformedHttp(_))
+        ));
+        assert_eq!(
+            parse_request(b"GET / HTTP/1.0\r\n\r\n", 4).unwrap().version,
+            Version::HTTP_10
+        );
+    }
+}

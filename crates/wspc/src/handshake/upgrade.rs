@@ -1,0 +1,498 @@
+//! The server's opening handshake on `http` values: validate an upgrade request
+//! (HTTP/1.1, RFC 6455 §4.2.1, or HTTP/2 extended CONNECT, RFC 8441 §4), choose a
+//! subprotocol, negotiate extensions, and produce the response and the [`Connection`].
+//!
+//! These steps work on [`http::request::Parts`] and header values only, so any HTTP
+//! server — hyper, axum, h2, the byte-level [`ServerHandshake`](super::ServerHandshake)
+//! — drives the same code.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use http::header::{
+    CONNECTION, HOST, HeaderValue, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_EXTENSIONS,
+    SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE,
+};
+use http::{HeaderMap, Method, StatusCode, Version};
+
+use super::{HandshakeError, accept_key, header_has_token, subprotocol_list};
+use crate::config::Config;
+use crate::connection::{Connection, Role};
+use crate::extension::{Extension, ExtensionHeader, ServerExtension};
+
+/// Which HTTP form the upgrade request took.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Form {
+    /// HTTP/1.1 `GET` with `Upgrade: websocket`; the answer is `101` with this
+    /// `Sec-WebSocket-Accept` value.
+    Http1 { accept: HeaderValue },
+    /// HTTP/2 (or later) extended CONNECT with `:protocol = websocket`; the answer is `200`.
+    ExtendedConnect,
+}
+
+/// A valid WebSocket upgrade request: what the server needs to answer it.
+///
+/// Made from the request's `http` values by [`Upgrade::from_parts`] (HTTP/1.1) or
+/// [`Upgrade::from_extended_connect`] (HTTP/2, RFC 8441). The application looks at the
+/// offered subprotocols, [negotiates](Upgrade::negotiate) extensions and
+/// [accepts](Upgrade::accept), which yields the response (to which it may add headers)
+/// and the [`Connection`].
+///
+/// ```
+/// use std::sync::Arc;
+/// use wspc::deflate::DeflateServer;
+/// use wspc::handshake::{Accept, Upgrade};
+/// use wspc::Config;
+///
+/// let request = http::Request::get("/chat")
+///     .header("host", "example.com")
+///     .header("upgrade", "websocket")
+///     .header("connection", "Upgrade")
+///     .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+///     .header("sec-websocket-version", "13")
+///     .header("sec-websocket-protocol", "chat, superchat")
+///     .header("sec-websocket-extensions", "permessage-deflate; client_max_window_bits")
+///     .body(())
+///     .unwrap();
+/// let upgrade = Upgrade::from_request(&request).unwrap();
+/// let protocol = upgrade.select_subprotocol(&["superchat"]).map(String::from);
+/// let deflate = upgrade.negotiate(&[Arc::new(DeflateServer::default())]);
+/// assert_eq!(deflate.as_ref().unwrap().deflate().unwrap().server_max_window_bits, 15);
+///
+/// let accept = Accept::default().with_subprotocol(protocol).with_extension(deflate);
+/// let (mut response, connection) = upgrade.accept(accept, Config::default()).unwrap();
+/// response.headers_mut().insert("set-cookie", "session=1".parse().unwrap());
+/// assert_eq!(response.status(), 101);
+/// assert_eq!(response.headers()["sec-websocket-accept"], "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+/// assert_eq!(response.headers()["sec-websocket-protocol"], "superchat");
+/// assert_eq!(response.headers()["sec-websocket-extensions"], "permessage-deflate");
+/// assert!(connection.deflate().is_some());
+/// ```
+#[derive(Clone, Debug)]
+pub struct Upgrade {
+    form: Form,
+    subprotocols: Vec<String>,
+    extensions: Option<Vec<ExtensionHeader>>,
+}
+
+/// How the server accepts an upgrade: the subprotocol it picks, the extension it
+/// negotiated, and headers to add to the response.
+///
+/// ```
+/// use wspc::handshake::Accept;
+///
+/// let accept = Accept::default()
+///     .with_subprotocol(Some("chat".to_string()))
+///     .with_header("set-cookie", "id=1")
+///     .unwrap();
+/// assert_eq!(accept.subprotocol.as_deref(), Some("chat"));
+/// ```
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct Accept {
+    /// The chosen subprotocol: must be one the client offered.
+    pub subprotocol: Option<String>,
+    /// The negotiated extension, from [`Upgrade::negotiate`]. The byte-level
+    /// [`ServerHandshake`](super::ServerHandshake) negotiates with its own extensions when
+    /// this is `None`.
+    pub extension: Option<NegotiatedExtension>,
+    /// Extra headers for the response (cookies, server name, …).
+    pub headers: HeaderMap,
+}
+
+impl Accept {
+    /// Accept with the given subprotocol.
+    pub fn subprotocol(name: impl Into<String>) -> Accept {
+        Accept::default().with_subprotocol(Some(name.into()))
+    }
+
+    /// Sets the chosen subprotocol (builder style).
+    pub fn with_subprotocol(mut self, name: Option<String>) -> Accept {
+        self.subprotocol = name;
+        self
+    }
+
+    /// Sets the negotiated extension (builder style).
+    pub fn with_extension(mut self, extension: Option<NegotiatedExtension>) -> Accept {
+        self.extension = extension;
+        self
+    }
+
+    /// Adds a response header (builder style); fails on an invalid name or value.
+    pub fn with_header(mut self, name: &str, value: &str) -> Result<Accept, HandshakeError> {
+        let name = http::header::HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| HandshakeError::InvalidHeader(name.to_string()))?;
+        let value = HeaderValue::from_str(value)
+            .map_err(|_| HandshakeError::InvalidHeader(format!("value of {name}")))?;
+        self.headers.append(name, value);
+        Ok(self)
+    }
+}
+
+/// An extension the server agreed to: the element it answers with and the codec the
+/// connection will run.
+#[derive(Debug)]
+pub struct NegotiatedExtension {
+    header: ExtensionHeader,
+    codec: Box<dyn Extension>,
+}
+
+impl NegotiatedExtension {
+    /// The `Sec-WebSocket-Extensions` element of the response.
+    pub fn header(&self) -> &ExtensionHeader {
+        &self.header
+    }
+
+    /// The negotiated permessage-deflate parameters, if this is permessage-deflate.
+    #[cfg(feature = "deflate")]
+    pub fn deflate(&self) -> Option<crate::deflate::DeflateParams> {
+        crate::deflate::params_of(self.codec.as_ref())
+    }
+}
+
+impl Upgrade {
+    /// Validates an HTTP/1.1 upgrade request (RFC 6455 §4.2.1): `GET`, HTTP/1.1 or later,
+    /// `Host`, `Upgrade: websocket`, `Connection: upgrade`, a `Sec-WebSocket-Key` of 16
+    /// bytes and `Sec-WebSocket-Version: 13`. Each failure is a [`HandshakeError`] whose
+    /// [`status`](HandshakeError::status) is the answer (400, 405, 426).
+    pub fn from_parts(parts: &http::request::Parts) -> Result<Upgrade, HandshakeError> {
+        Upgrade::http1(&parts.method, parts.version, &parts.headers)
+    }
+
+    /// [`from_parts`](Upgrade::from_parts) for a whole request (its body is ignored).
+    pub fn from_request<B>(request: &http::Request<B>) -> Result<Upgrade, HandshakeError> {
+        Upgrade::http1(request.method(), request.version(), request.headers())
+    }
+
+    /// Validates an HTTP/2 (or HTTP/3) extended CONNECT (RFC 8441 §4): method `CONNECT`,
+    /// `:protocol` `websocket` (the HTTP/2 library hands the pseudo-header out separately:
+    /// pass its value as `protocol`), `Sec-WebSocket-Version: 13`; there is no key. The
+    /// answer is a `200`.
+    pub fn from_extended_connect(
+        parts: &http::request::Parts,
+        protocol: Option<&str>,
+    ) -> Result<Upgrade, HandshakeError> {
+        if parts.method != Method::CONNECT {
+            return Err(HandshakeError::MethodNotAllowed(parts.method.to_string()));
+        }
+        if parts.version < Version::HTTP_2 {
+            return Err(HandshakeError::HttpVersion);
+        }
+        match protocol {
+            Some(p) if p.eq_ignore_ascii_case("websocket") => {}
+            other => return Err(HandshakeError::UnsupportedProtocol(other.map(String::from))),
+        }
+        check_version(&parts.headers)?;
+        Ok(Upgrade::offered(Form::ExtendedConnect, &parts.headers))
+    }
+
+    fn http1(
+        method: &Method,
+        version: Version,
+        headers: &HeaderMap,
+    ) -> Result<Upgrade, HandshakeError> {
+        if *method != Method::GET || version > Version::HTTP_11 {
+            // (An HTTP/2 GET cannot be upgraded: RFC 8441 uses CONNECT.)
+            return Err(HandshakeError::MethodNotAllowed(method.to_string()));
+        }
+        if version < Version::HTTP_11 {
+            return Err(HandshakeError::HttpVersion);
+        }
+        Upgrade::from_http1_headers(headers)
+    }
+
+    /// The header rules of an HTTP/1.1 upgrade alone — `Host`, `Upgrade: websocket`,
+    /// `Connection: upgrade`, the key, version 13 — for callers that check the request
+    /// line themselves (the Windows component model hands only headers over).
+    pub fn from_http1_headers(headers: &HeaderMap) -> Result<Upgrade, HandshakeError> {
+        if !headers.contains_key(HOST) {
+            return Err(HandshakeError::MissingHost);
+        }
+        if !header_has_token(headers, UPGRADE, "websocket") {
+            return Err(HandshakeError::NotWebSocketUpgrade(
+                "missing Upgrade: websocket",
+            ));
+        }
+        if !header_has_token(headers, CONNECTION, "upgrade") {
+            return Err(HandshakeError::NotWebSocketUpgrade(
+                "missing Connection: upgrade",
+            ));
+        }
+        check_version(headers)?;
+        let mut keys = headers.get_all(SEC_WEBSOCKET_KEY).iter();
+        let key = match (keys.next(), keys.next()) {
+            (Some(key), None) => key.to_str().map_err(|_| HandshakeError::InvalidKey)?.trim(),
+            _ => return Err(HandshakeError::InvalidKey),
+        };
+        if !BASE64.decode(key).is_ok_and(|raw| raw.len() == 16) {
+            return Err(HandshakeError::InvalidKey);
+        }
+        let accept =
+            HeaderValue::from_str(&accept_key(key)).map_err(|_| HandshakeError::InvalidKey)?;
+        Ok(Upgrade::offered(Form::Http1 { accept }, headers))
+    }
+
+    fn offered(form: Form, headers: &HeaderMap) -> Upgrade {
+        let subprotocols = subprotocol_list(headers).map(String::from).collect();
+        // A malformed offer list is declined as a whole: the connection proceeds
+        // without extensions (RFC 6455 §9.1 leaves the reaction to the server).
+        let extensions = match super::header_joined(headers, SEC_WEBSOCKET_EXTENSIONS) {
+            None => Some(Vec::new()),
+            Some(value) => ExtensionHeader::parse_list(&value).ok(),
+        };
+        Upgrade {
+            form,
+            subprotocols,
+            extensions,
+        }
+    }
+
+    /// The HTTP version of the request's form: 1.1, or 2 for extended CONNECT.
+    pub fn version(&self) -> Version {
+        match self.form {
+            Form::Http1 { .. } => Version::HTTP_11,
+            Form::ExtendedConnect => Version::HTTP_2,
+        }
+    }
+
+    /// The subprotocols the client offers, in its order of preference.
+    pub fn subprotocols(&self) -> impl Iterator<Item = &str> {
+        self.subprotocols.iter().map(String::as_str)
+    }
+
+    /// The first of the client's offered subprotocols that appears in `supported`.
+    pub fn select_subprotocol<'a>(&'a self, supported: &[impl AsRef<str>]) -> Option<&'a str> {
+        self.subprotocols()
+            .find(|p| supported.iter().any(|s| s.as_ref() == *p))
+    }
+
+    /// The client's extension offers, in order; `None` if the header is malformed.
+    pub fn extension_offers(&self) -> Option<&[ExtensionHeader]> {
+        self.extensions.as_deref()
+    }
+
+    /// Negotiates extensions: for each of `supported`, in the server's order of
+    /// preference, the client's offers of it are handed to
+    /// [`ServerExtension::negotiate`]; the first that accepts one wins. `None` when
+    /// nothing was offered, nothing fits, or the offers are malformed.
+    pub fn negotiate(&self, supported: &[Arc<dyn ServerExtension>]) -> Option<NegotiatedExtension> {
+        let offers = self.extensions.as_deref()?;
+        supported.iter().find_map(|ext| {
+            let mine: Vec<ExtensionHeader> = offers
+                .iter()
+                .filter(|o| o.name.eq_ignore_ascii_case(ext.name()))
+                .cloned()
+                .collect();
+            if mine.is_empty() {
+                return None;
+            }
+            let (header, codec) = ext.negotiate(&mine)?;
+            Some(NegotiatedExtension { header, codec })
+        })
+    }
+
+    /// Accepts the upgrade: the response (`101 Switching Protocols` with
+    /// `Sec-WebSocket-Accept` for HTTP/1.1, `200` for extended CONNECT), carrying the
+    /// chosen subprotocol, the negotiated extension and `accept.headers`, and the server
+    /// [`Connection`] running with `config` and the extension. Bytes that arrived after
+    /// the request head belong to the connection: [`feed`](Connection::feed) them.
+    pub fn accept(
+        &self,
+        accept: Accept,
+        config: Config,
+    ) -> Result<(http::Response<()>, Connection), HandshakeError> {
+        if let Some(chosen) = &accept.subprotocol
+            && !self.subprotocols.iter().any(|offered| offered == chosen)
+        {
+            return Err(HandshakeError::UnofferedSubprotocol(chosen.clone()));
+        }
+        let mut response = http::Response::new(());
+        match &self.form {
+            Form::Http1 { accept: value } => {
+                *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+                let headers = response.headers_mut();
+                headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
+                headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
+                headers.insert(SEC_WEBSOCKET_ACCEPT, value.clone());
+            }
+            Form::ExtendedConnect => *response.version_mut() = Version::HTTP_2,
+        }
+        let headers = response.headers_mut();
+        if let Some(protocol) = &accept.subprotocol {
+            let value = HeaderValue::from_str(protocol)
+                .map_err(|_| HandshakeError::InvalidHeader(format!("subprotocol {protocol:?}")))?;
+            headers.insert(SEC_WEBSOCKET_PROTOCOL, value);
+        }
+        let codec = match accept.extension {
+            Some(NegotiatedExtension { header, codec }) => {
+                let value = HeaderValue::from_str(&header.to_string()).map_err(|_| {
+                    HandshakeError::InvalidHeader("Sec-WebSocket-Extensions".into())
+                })?;
+                headers.insert(SEC_WEBSOCKET_EXTENSIONS, value);
+                Some(codec)
+            }
+            None => None,
+        };
+        for (name, value) in &accept.headers {
+            headers.append(name, value.clone());
+        }
+        let connection = Connection::with_extension(Role::Server, config, codec);
+        Ok((response, connection))
+    }
+}
+
+fn check_version(headers: &HeaderMap) -> Result<(), HandshakeError> {
+    let versions: Vec<&str> = headers
+        .get_all(SEC_WEBSOCKET_VERSION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::trim)
+        .collect();
+    if versions == ["13"] {
+        Ok(())
+    } else {
+        Err(HandshakeError::UnsupportedVersion(
+            (!versions.is_empty()).then(|| versions.join(", ")),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h1() -> http::request::Builder {
+        http::Request::get("/chat")
+            .header("host", "server.example.com")
+            .header("upgrade", "websocket")
+            .header("connection", "Upgrade")
+            .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+            .header("sec-websocket-version", "13")
+    }
+
+    fn h2() -> http::request::Builder {
+        http::Request::connect("https://server.example.com/chat")
+            .version(Version::HTTP_2)
+            .header("sec-websocket-version", "13")
+    }
+
+    fn status(result: Result<Upgrade, HandshakeError>) -> StatusCode {
+        result.unwrap_err().status().unwrap()
+    }
+
+    #[test]
+    fn http1_rules_and_statuses() {
+        let ok = Upgrade::from_request(&h1().body(()).unwrap()).unwrap();
+        assert_eq!(ok.version(), Version::HTTP_11);
+        let req = |b: http::request::Builder| Upgrade::from_request(&b.body(()).unwrap());
+        assert_eq!(
+            status(req(h1().method("POST"))),
+            StatusCode::METHOD_NOT_ALLOWED
+        );
+        assert_eq!(
+            status(req(h1().version(Version::HTTP_10))),
+            StatusCode::BAD_REQUEST
+        );
+        let without = |name: &str| {
+            let mut r = h1().body(()).unwrap();
+            r.headers_mut().remove(name);
+            Upgrade::from_request(&r)
+        };
+        assert_eq!(status(without("host")), StatusCode::BAD_REQUEST);
+        assert_eq!(status(without("upgrade")), StatusCode::BAD_REQUEST);
+        assert_eq!(status(without("connection")), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            status(without("sec-websocket-key")),
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            status(without("sec-websocket-version")),
+            StatusCode::UPGRADE_REQUIRED
+        );
+        let replaced = |name: &'static str, value: &'static str| {
+            let mut r = h1().body(()).unwrap();
+            r.headers_mut()
+                .insert(name, HeaderValue::from_static(value));
+            Upgrade::from_request(&r)
+        };
+        assert_eq!(
+            status(replaced("sec-websocket-key", "c2hvcnQ=")),
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            status(replaced("sec-websocket-version", "8")),
+            StatusCode::UPGRADE_REQUIRED
+        );
+        assert_eq!(status(replaced("upgrade", "h2c")), StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn extended_connect_rules() {
+        let (parts, ()) = h2().body(()).unwrap().into_parts();
+        let ok = Upgrade::from_extended_connect(&parts, Some("websocket")).unwrap();
+        assert_eq!(ok.version(), Version::HTTP_2);
+        let (response, _) = ok.accept(Accept::default(), Config::default()).unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(response.headers().get("sec-websocket-accept").is_none());
+        assert!(response.headers().get("upgrade").is_none());
+
+        assert_eq!(
+            status(Upgrade::from_extended_connect(&parts, None)),
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            status(Upgrade::from_extended_connect(&parts, Some("webtransport"))),
+            StatusCode::BAD_REQUEST
+        );
+        let (get, ()) = h2().method("GET").body(()).unwrap().into_parts();
+        assert_eq!(
+            status(Upgrade::from_extended_connect(&get, Some("websocket"))),
+            StatusCode::METHOD_NOT_ALLOWED
+        );
+        let (v12, ()) = h2()
+            .header("sec-websocket-version", "12")
+            .body(())
+            .unwrap()
+            .into_parts();
+        assert_eq!(
+            status(Upgrade::from_extended_connect(&v12, Some("websocket"))),
+            StatusCode::UPGRADE_REQUIRED
+        );
+        // An HTTP/2 GET is not an upgrade either way.
+        let (h2get, ()) = h1().version(Version::HTTP_2).body(()).unwrap().into_parts();
+        assert_eq!(
+            status(Upgrade::from_parts(&h2get)),
+            StatusCode::METHOD_NOT_ALLOWED
+        );
+    }
+
+    #[test]
+    fn subprotocol_must_have_been_offered() {
+        let up = Upgrade::from_request(
+            &h1()
+                .header("sec-websocket-protocol", "a, b")
+                .body(())
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(up.select_subprotocol(&["b", "a"]), Some("a"));
+        assert_eq!(
+            up.accept(Accept::subprotocol("c"), Config::default())
+                .unwrap_err(),
+            HandshakeError::UnofferedSubprotocol("c".into())
+        );
+    }
+
+    #[test]
+    fn malformed_extension_offers_are_declined() {
+        let up = Upgrade::from_request(
+            &h1()
+                .header("sec-websocket-extensions", "a;;")
+                .body(())
+                .unwrap(),
+        )
+        .unwrap();
+        assert!(up.extension_offers().is_none());
+    }
+}
