@@ -62,6 +62,13 @@ pub enum Error {
         /// The response's headers.
         headers: Box<HeaderMap>,
     },
+    /// An HTTP/2 connection or stream failed (the `h2` crate's error text).
+    #[error("HTTP/2: {0}")]
+    Http2(String),
+    /// The HTTP/2 server does not allow WebSockets: it did not advertise
+    /// `SETTINGS_ENABLE_CONNECT_PROTOCOL` (RFC 8441 §3).
+    #[error("the HTTP/2 server does not accept WebSockets (no extended CONNECT)")]
+    Http2Unsupported,
     /// The server's own callback rejected the upgrade with this status (the response
     /// was sent).
     #[error("upgrade rejected with HTTP {status}")]

@@ -29,6 +29,10 @@
 mod client;
 mod driver;
 mod error;
+#[cfg(feature = "http2")]
+pub mod h2;
+#[cfg(feature = "hyper")]
+pub mod hyper;
 mod message;
 mod options;
 mod server;
@@ -48,9 +52,9 @@ pub use tls::tls_acceptor_from_pem;
 pub use wspc::deflate::{
     DeflateClient, DeflateOffer, DeflateOptions, DeflateParams, DeflateServer,
 };
-pub use wspc::handshake::{Accept, Upgrade, http1};
+pub use wspc::handshake::{Accept, HandshakeError, Upgrade, http1};
 pub use wspc::http;
-pub use wspc::{CloseCode, CloseFrame, CloseState, Limits, MessageKind, Utf8Bytes};
+pub use wspc::{ClientRequest, CloseCode, CloseFrame, CloseState, Limits, MessageKind, Utf8Bytes};
 
 /// Re-exported so callers can name the TLS types without depending on the crates.
 pub use tokio_rustls;

@@ -162,11 +162,14 @@ impl ServerBuilder {
         hs
     }
 
-    /// The engine's answer to `upgrade` with this builder's settings: the subprotocol
-    /// chosen from [`subprotocols`](Self::subprotocols) (unless `accept` names one),
-    /// permessage-deflate negotiated under its policy, and `accept`'s headers. Every way
-    /// of accepting (bytes, hyper, HTTP/2) goes through here.
-    pub(crate) fn answer(
+    /// The engine's answer to a validated `upgrade` with this builder's settings: the
+    /// subprotocol (`accept`'s, or else the first of
+    /// [`subprotocols`](Self::subprotocols) the client offered), permessage-deflate
+    /// negotiated under the builder's policy, `accept`'s headers; returns the response
+    /// (`101`, or `200` over HTTP/2) and the engine [`Connection`](wspc::Connection) to run
+    /// with [`WebSocket::from_connection`] once the transport is handed over. Every way of
+    /// accepting (bytes, hyper, HTTP/2, axum) goes through here.
+    pub fn answer(
         &self,
         upgrade: &Upgrade,
         mut accept: Accept,

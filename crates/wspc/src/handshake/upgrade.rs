@@ -173,18 +173,41 @@ impl Upgrade {
         parts: &http::request::Parts,
         protocol: Option<&str>,
     ) -> Result<Upgrade, HandshakeError> {
-        if parts.method != Method::CONNECT {
-            return Err(HandshakeError::MethodNotAllowed(parts.method.to_string()));
+        Upgrade::extended_connect(&parts.method, parts.version, &parts.headers, protocol)
+    }
+
+    /// [`from_extended_connect`](Upgrade::from_extended_connect) for a whole request
+    /// (its body is ignored).
+    pub fn from_extended_connect_request<B>(
+        request: &http::Request<B>,
+        protocol: Option<&str>,
+    ) -> Result<Upgrade, HandshakeError> {
+        Upgrade::extended_connect(
+            request.method(),
+            request.version(),
+            request.headers(),
+            protocol,
+        )
+    }
+
+    fn extended_connect(
+        method: &Method,
+        version: Version,
+        headers: &HeaderMap,
+        protocol: Option<&str>,
+    ) -> Result<Upgrade, HandshakeError> {
+        if *method != Method::CONNECT {
+            return Err(HandshakeError::MethodNotAllowed(method.to_string()));
         }
-        if parts.version < Version::HTTP_2 {
+        if version < Version::HTTP_2 {
             return Err(HandshakeError::HttpVersion);
         }
         match protocol {
             Some(p) if p.eq_ignore_ascii_case("websocket") => {}
             other => return Err(HandshakeError::UnsupportedProtocol(other.map(String::from))),
         }
-        check_version(&parts.headers)?;
-        Ok(Upgrade::offered(Form::ExtendedConnect, &parts.headers))
+        check_version(headers)?;
+        Ok(Upgrade::offered(Form::ExtendedConnect, headers))
     }
 
     fn http1(
