@@ -5,13 +5,14 @@
 //! The handshake is the engine's ([`wspc::Upgrade`]), with the settings of a
 //! [`ServerBuilder`]: limits, subprotocols, permessage-deflate, keepalive.
 //!
-//! ```no_run
+//! ```
 //! use std::convert::Infallible;
-//! use http_body_util::Empty;
+//! use http_body_util::Full;
 //! use hyper::body::{Bytes, Incoming};
+//! use hyper_util::rt::{TokioExecutor, TokioIo};
 //! use wspc_tokio::{Accept, Message, ServerBuilder};
 //!
-//! async fn handle(mut req: http::Request<Incoming>) -> Result<http::Response<Empty<Bytes>>, Infallible> {
+//! async fn handle(mut req: http::Request<Incoming>) -> Result<http::Response<Full<Bytes>>, Infallible> {
 //!     let server = ServerBuilder::new().subprotocols(&["chat"]);
 //!     match server.upgrade_hyper(&mut req, Accept::default()) {
 //!         Ok((response, pending)) => {
@@ -23,12 +24,38 @@
 //!                     }
 //!                 }
 //!             });
-//!             Ok(response.map(|()| Empty::new()))
+//!             Ok(response.map(|()| Full::default()))
 //!         }
-//!         // A real server answers with `e.response_for(req.version())` and its body.
-//!         Err(e) => Ok(http::Response::builder().status(e.status().unwrap_or_default()).body(Empty::new()).unwrap()),
+//!         // 400, 405, 426 … with the reason.
+//!         Err(e) => Ok(e.response_for(req.version()).unwrap().map(|body| Full::new(Bytes::from(body)))),
 //!     }
 //! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> wspc_tokio::Result<()> {
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let addr = listener.local_addr()?;
+//! tokio::spawn(async move {
+//!     while let Ok((tcp, _)) = listener.accept().await {
+//!         tokio::spawn(async move {
+//!             // HTTP/1.1 and HTTP/2 on one port; extended CONNECT for WebSockets over HTTP/2.
+//!             let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+//!             builder.http2().enable_connect_protocol();
+//!             let service = hyper::service::service_fn(handle);
+//!             let _ = builder.serve_connection_with_upgrades(TokioIo::new(tcp), service).await;
+//!         });
+//!     }
+//! });
+//!
+//! let (mut ws, _) = wspc_tokio::ClientBuilder::new(&format!("ws://{addr}/"))?
+//!     .subprotocol("chat")
+//!     .connect()
+//!     .await?;
+//! assert_eq!(ws.subprotocol(), Some("chat"));
+//! ws.send(Message::text("hello hyper")).await?;
+//! assert_eq!(ws.recv().await.unwrap()?, Message::text("hello hyper"));
+//! # Ok(())
+//! # }
 //! ```
 
 use std::future::{Future, IntoFuture};
