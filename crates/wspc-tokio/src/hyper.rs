@@ -62,7 +62,7 @@ use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 
 use ::hyper::upgrade::{OnUpgrade, Upgraded};
-use http::header::{SEC_WEBSOCKET_PROTOCOL, UPGRADE};
+use http::header::SEC_WEBSOCKET_PROTOCOL;
 use http::{Method, Version};
 use hyper_util::rt::TokioIo;
 use wspc::Connection;
@@ -83,12 +83,7 @@ pub fn is_websocket_request<B>(request: &http::Request<B>) -> bool {
         request.method() == Method::CONNECT
             && protocol(request).is_some_and(|p| p.eq_ignore_ascii_case("websocket"))
     } else {
-        request.headers().get_all(UPGRADE).iter().any(|v| {
-            v.to_str().is_ok_and(|v| {
-                v.split(',')
-                    .any(|t| t.trim().eq_ignore_ascii_case("websocket"))
-            })
-        })
+        wspc::handshake::requests_websocket(request.headers())
     }
 }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::HeaderValue;
-use http::header::{CONNECTION, UPGRADE};
+use http::header::CONNECTION;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use wspc::deflate::{DeflateOptions, DeflateServer};
 use wspc::extension::ServerExtension;
@@ -281,7 +281,7 @@ impl ServerBuilder {
             Ok(Err(e)) => return Err(e),
             Ok(Ok(request)) => request,
         };
-        if !wants_websocket(&request) {
+        if !wspc::handshake::requests_websocket(request.headers()) {
             return Ok(Incoming::Http { request, stream });
         }
         match Upgrade::from_request(&request) {
@@ -298,17 +298,6 @@ impl ServerBuilder {
             }
         }
     }
-}
-
-/// Whether an HTTP/1.1 request asks for a WebSocket at all (`Upgrade: websocket`);
-/// it may still be an invalid one.
-fn wants_websocket(request: &http::Request<()>) -> bool {
-    request.headers().get_all(UPGRADE).iter().any(|v| {
-        v.to_str().is_ok_and(|v| {
-            v.split(',')
-                .any(|t| t.trim().eq_ignore_ascii_case("websocket"))
-        })
-    })
 }
 
 /// Writes `e`'s error response, if it has one, and closes the stream (bounded by

@@ -11,7 +11,7 @@ use http::{HeaderMap, Method, Response, StatusCode, Uri, Version};
 
 use super::head::HeadReader;
 use super::{
-    HandshakeError, accept_key, generate_key, header_has_token, header_joined, http1,
+    HandshakeError, accept_key, check_upgrade_tokens, generate_key, header_joined, http1,
     subprotocol_list, value_has_token,
 };
 use crate::config::Config;
@@ -462,16 +462,7 @@ impl ClientHandshake {
 
     fn check_headers(&self, headers: &HeaderMap) -> Result<Negotiated, HandshakeError> {
         if let Form::Http1 { expected_accept } = &self.form {
-            if !header_has_token(headers, UPGRADE, "websocket") {
-                return Err(HandshakeError::NotWebSocketUpgrade(
-                    "missing Upgrade: websocket",
-                ));
-            }
-            if !header_has_token(headers, CONNECTION, "upgrade") {
-                return Err(HandshakeError::NotWebSocketUpgrade(
-                    "missing Connection: upgrade",
-                ));
-            }
+            check_upgrade_tokens(headers)?;
             let mut accepts = headers.get_all(SEC_WEBSOCKET_ACCEPT).iter();
             match (accepts.next(), accepts.next()) {
                 (Some(v), None) if v.as_bytes() == expected_accept.as_bytes() => {}

@@ -199,6 +199,29 @@ impl HandshakeError {
     }
 }
 
+/// Whether an HTTP/1.1 request's headers ask for a WebSocket at all (`Upgrade:
+/// websocket`); the request may still be an invalid upgrade ([`Upgrade::from_parts`]
+/// says). Servers use it to answer other requests as plain HTTP on the same port.
+pub fn requests_websocket(headers: &HeaderMap) -> bool {
+    header_has_token(headers, UPGRADE, "websocket")
+}
+
+/// The `Upgrade: websocket` and `Connection: upgrade` tokens both HTTP/1.1 directions
+/// carry.
+pub(crate) fn check_upgrade_tokens(headers: &HeaderMap) -> Result<(), HandshakeError> {
+    if !header_has_token(headers, UPGRADE, "websocket") {
+        return Err(HandshakeError::NotWebSocketUpgrade(
+            "missing Upgrade: websocket",
+        ));
+    }
+    if !header_has_token(headers, CONNECTION, "upgrade") {
+        return Err(HandshakeError::NotWebSocketUpgrade(
+            "missing Connection: upgrade",
+        ));
+    }
+    Ok(())
+}
+
 /// Whether any value of header `name` holds `token` in its comma-separated list
 /// (case-insensitive).
 pub(crate) fn header_has_token(

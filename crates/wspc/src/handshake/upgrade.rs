@@ -16,7 +16,7 @@ use http::header::{
 };
 use http::{HeaderMap, Method, StatusCode, Version};
 
-use super::{HandshakeError, accept_key, header_has_token, subprotocol_list};
+use super::{HandshakeError, accept_key, check_upgrade_tokens, subprotocol_list};
 use crate::config::Config;
 use crate::connection::{Connection, Role};
 use crate::extension::{Extension, ExtensionHeader, ServerExtension};
@@ -232,16 +232,7 @@ impl Upgrade {
         if !headers.contains_key(HOST) {
             return Err(HandshakeError::MissingHost);
         }
-        if !header_has_token(headers, UPGRADE, "websocket") {
-            return Err(HandshakeError::NotWebSocketUpgrade(
-                "missing Upgrade: websocket",
-            ));
-        }
-        if !header_has_token(headers, CONNECTION, "upgrade") {
-            return Err(HandshakeError::NotWebSocketUpgrade(
-                "missing Connection: upgrade",
-            ));
-        }
+        check_upgrade_tokens(headers)?;
         check_version(headers)?;
         let mut keys = headers.get_all(SEC_WEBSOCKET_KEY).iter();
         let key = match (keys.next(), keys.next()) {
