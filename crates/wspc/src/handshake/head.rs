@@ -3,15 +3,19 @@
 //! the head once, and the head is parsed once, when complete. (Re-parsing from the start
 //! on every read is quadratic; tungstenite's CVE-2023-43669 was exactly that.)
 
+use bytes::{Bytes, BytesMut};
+
 use super::HandshakeError;
 
 #[derive(Debug, Default)]
 pub(crate) struct HeadReader {
-    buf: Vec<u8>,
+    /// Bytes received and not part of the head: the head while it is incomplete, then
+    /// what arrived behind it.
+    buf: BytesMut,
     /// Bytes of `buf` already searched for the terminator.
     scanned: usize,
-    /// Length of the head once its end was found.
-    head_len: Option<usize>,
+    /// The head once its end was found (header values are slices of it, no copies).
+    head: Option<Bytes>,
 }
 
 impl HeadReader {
@@ -21,37 +25,33 @@ impl HeadReader {
         &mut self,
         data: &[u8],
         max: usize,
-    ) -> Result<Option<&[u8]>, HandshakeError> {
-        if self.head_len.is_none() {
-            self.buf.extend_from_slice(data);
+    ) -> Result<Option<&Bytes>, HandshakeError> {
+        self.buf.extend_from_slice(data);
+        if self.head.is_none() {
             let from = self.scanned.saturating_sub(3);
-            if let Some(pos) = find_terminator(&self.buf[from..]) {
-                let len = from + pos + 4;
-                if len > max {
-                    return Err(HandshakeError::HeadTooLarge { max });
+            match memchr::memmem::find(&self.buf[from..], b"\r\n\r\n") {
+                Some(pos) => {
+                    let len = from + pos + 4;
+                    if len > max {
+                        return Err(HandshakeError::HeadTooLarge { max });
+                    }
+                    self.head = Some(self.buf.split_to(len).freeze());
                 }
-                self.head_len = Some(len);
-            } else {
-                self.scanned = self.buf.len();
-                if self.buf.len() > max {
-                    return Err(HandshakeError::HeadTooLarge { max });
+                None => {
+                    self.scanned = self.buf.len();
+                    if self.buf.len() > max {
+                        return Err(HandshakeError::HeadTooLarge { max });
+                    }
                 }
-                return Ok(None);
             }
-        } else {
-            self.buf.extend_from_slice(data);
         }
-        Ok(self.head_len.map(|len| &self.buf[..len]))
+        Ok(self.head.as_ref())
     }
 
     /// The bytes that arrived after the head (they belong to the WebSocket stream).
     pub(crate) fn rest(&self) -> &[u8] {
-        self.head_len.map_or(&[][..], |len| &self.buf[len..])
+        if self.head.is_some() { &self.buf } else { &[] }
     }
-}
-
-fn find_terminator(bytes: &[u8]) -> Option<usize> {
-    bytes.windows(4).position(|w| w == b"\r\n\r\n")
 }
 
 #[cfg(test)]
@@ -63,7 +63,7 @@ mod tests {
         let wire = b"GET / HTTP/1.1\r\nHost: x\r\n\r\nFRAMES";
         for split in 0..wire.len() {
             let mut r = HeadReader::default();
-            let first = r.feed(&wire[..split], 1024).unwrap().map(|h| h.len());
+            let first = r.feed(&wire[..split], 1024).unwrap().map(Bytes::len);
             let head = match first {
                 Some(len) => len,
                 None => r.feed(&wire[split..], 1024).unwrap().unwrap().len(),

@@ -22,10 +22,29 @@
 //! assert_eq!(parsed.status, 404);
 //! ```
 
+use std::mem::MaybeUninit;
+
+use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, HeaderName, HeaderValue};
 use http::{HeaderMap, Method, StatusCode, Uri, Version};
 
 use super::HandshakeError;
+
+/// Header slots kept on the stack; more (a raised `max_headers`) go on the heap.
+const STACK_HEADERS: usize = 128;
+
+/// Runs `parse` with `max_headers` uninitialized header slots.
+fn with_slots<'b, T>(
+    max_headers: usize,
+    parse: impl FnOnce(&mut [MaybeUninit<httparse::Header<'b>>]) -> T,
+) -> T {
+    if max_headers <= STACK_HEADERS {
+        let mut slots = [MaybeUninit::uninit(); STACK_HEADERS];
+        parse(&mut slots[..max_headers])
+    } else {
+        parse(&mut vec![MaybeUninit::uninit(); max_headers])
+    }
+}
 
 /// Parses a complete request head (request line, header fields, empty line) into
 /// `http` values. More than `max_headers` fields is [`HandshakeError::TooManyHeaders`].
@@ -33,22 +52,46 @@ pub fn parse_request(
     head: &[u8],
     max_headers: usize,
 ) -> Result<http::request::Parts, HandshakeError> {
-    let mut slots = vec![httparse::EMPTY_HEADER; max_headers];
-    let mut req = httparse::Request::new(&mut slots);
-    complete(req.parse(head), max_headers)?;
-    let method = Method::from_bytes(req.method.unwrap_or("").as_bytes())
-        .map_err(|_| HandshakeError::MalformedHttp("invalid method".into()))?;
-    let uri: Uri = req
-        .path
-        .unwrap_or("")
-        .parse()
-        .map_err(|_| HandshakeError::MalformedHttp("invalid request target".into()))?;
-    let (mut parts, ()) = http::Request::new(()).into_parts();
-    parts.method = method;
-    parts.uri = uri;
-    parts.version = version(req.version);
-    parts.headers = header_map(req.headers)?;
-    Ok(parts)
+    request_parts(head, max_headers, HeaderValue::from_bytes)
+}
+
+/// [`parse_request`] for a head held in `Bytes`: header values are slices of it, not
+/// copies.
+pub fn parse_request_bytes(
+    head: &Bytes,
+    max_headers: usize,
+) -> Result<http::request::Parts, HandshakeError> {
+    request_parts(head, max_headers, |v| {
+        HeaderValue::from_maybe_shared(head.slice_ref(v))
+    })
+}
+
+fn request_parts(
+    head: &[u8],
+    max_headers: usize,
+    value: impl Fn(&[u8]) -> Result<HeaderValue, http::header::InvalidHeaderValue>,
+) -> Result<http::request::Parts, HandshakeError> {
+    with_slots(max_headers, |slots| {
+        let mut req = httparse::Request::new(&mut []);
+        complete(
+            httparse::ParserConfig::default()
+                .parse_request_with_uninit_headers(&mut req, head, slots),
+            max_headers,
+        )?;
+        let method = Method::from_bytes(req.method.unwrap_or("").as_bytes())
+            .map_err(|_| HandshakeError::MalformedHttp("invalid method".into()))?;
+        let uri: Uri = req
+            .path
+            .unwrap_or("")
+            .parse()
+            .map_err(|_| HandshakeError::MalformedHttp("invalid request target".into()))?;
+        let (mut parts, ()) = http::Request::new(()).into_parts();
+        parts.method = method;
+        parts.uri = uri;
+        parts.version = version(req.version);
+        parts.headers = header_map(req.headers, value)?;
+        Ok(parts)
+    })
 }
 
 /// Parses a complete response head into `http` values.
@@ -56,16 +99,21 @@ pub fn parse_response(
     head: &[u8],
     max_headers: usize,
 ) -> Result<http::response::Parts, HandshakeError> {
-    let mut slots = vec![httparse::EMPTY_HEADER; max_headers];
-    let mut resp = httparse::Response::new(&mut slots);
-    complete(resp.parse(head), max_headers)?;
-    let status = StatusCode::from_u16(resp.code.unwrap_or(0))
-        .map_err(|_| HandshakeError::MalformedHttp("invalid status".into()))?;
-    let (mut parts, ()) = http::Response::new(()).into_parts();
-    parts.status = status;
-    parts.version = version(resp.version);
-    parts.headers = header_map(resp.headers)?;
-    Ok(parts)
+    with_slots(max_headers, |slots| {
+        let mut resp = httparse::Response::new(&mut []);
+        complete(
+            httparse::ParserConfig::default()
+                .parse_response_with_uninit_headers(&mut resp, head, slots),
+            max_headers,
+        )?;
+        let status = StatusCode::from_u16(resp.code.unwrap_or(0))
+            .map_err(|_| HandshakeError::MalformedHttp("invalid status".into()))?;
+        let (mut parts, ()) = http::Response::new(()).into_parts();
+        parts.status = status;
+        parts.version = version(resp.version);
+        parts.headers = header_map(resp.headers, HeaderValue::from_bytes)?;
+        Ok(parts)
+    })
 }
 
 /// Appends a request head: `METHOD target HTTP/1.1`, the header fields as they are, and
@@ -145,13 +193,16 @@ fn version(minor: Option<u8>) -> Version {
     }
 }
 
-fn header_map(headers: &[httparse::Header<'_>]) -> Result<HeaderMap, HandshakeError> {
+fn header_map(
+    headers: &[httparse::Header<'_>],
+    value: impl Fn(&[u8]) -> Result<HeaderValue, http::header::InvalidHeaderValue>,
+) -> Result<HeaderMap, HandshakeError> {
     let mut map = HeaderMap::with_capacity(headers.len());
     for h in headers {
         let name = HeaderName::from_bytes(h.name.as_bytes()).map_err(|_| {
             HandshakeError::MalformedHttp(format!("invalid header name {:?}", h.name))
         })?;
-        let value = HeaderValue::from_bytes(h.value).map_err(|_| {
+        let value = value(h.value).map_err(|_| {
             HandshakeError::MalformedHttp(format!("invalid value for header {}", h.name))
         })?;
         map.append(name, value);

@@ -243,13 +243,24 @@ pub(crate) fn value_has_token(value: &HeaderValue, token: &str) -> bool {
 }
 
 /// All values of header `name`, as one comma-separated string, if present and text.
-pub(crate) fn header_joined(headers: &HeaderMap, name: http::header::HeaderName) -> Option<String> {
-    let values: Vec<&str> = headers
-        .get_all(name)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect();
-    (!values.is_empty()).then(|| values.join(", "))
+pub(crate) fn header_joined(
+    headers: &HeaderMap,
+    name: http::header::HeaderName,
+) -> Option<std::borrow::Cow<'_, str>> {
+    let mut values = headers.get_all(name).iter().filter_map(|v| v.to_str().ok());
+    let first = values.next()?;
+    match values.next() {
+        // The usual case, one field: no copy.
+        None => Some(std::borrow::Cow::Borrowed(first)),
+        Some(second) => {
+            let mut joined = format!("{first}, {second}");
+            for v in values {
+                joined.push_str(", ");
+                joined.push_str(v);
+            }
+            Some(std::borrow::Cow::Owned(joined))
+        }
+    }
 }
 
 /// The subprotocols listed in `Sec-WebSocket-Protocol` fields, in order.

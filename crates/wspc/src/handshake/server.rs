@@ -78,7 +78,7 @@ impl ServerHandshake {
             return Ok(None);
         };
         self.done = true;
-        let parts = http1::parse_request(head, self.config.limits.max_headers)?;
+        let parts = http1::parse_request_bytes(head, self.config.limits.max_headers)?;
         Ok(Some(http::Request::from_parts(parts, ())))
     }
 

@@ -291,17 +291,19 @@ impl Upgrade {
     /// [`ServerExtension::negotiate`]; the first that accepts one wins. `None` when
     /// nothing was offered, nothing fits, or the offers are malformed.
     pub fn negotiate(&self, supported: &[Arc<dyn ServerExtension>]) -> Option<NegotiatedExtension> {
-        let offers = self.extensions.as_deref()?;
+        let offers = self.extensions.as_deref().filter(|o| !o.is_empty())?;
         supported.iter().find_map(|ext| {
-            let mine: Vec<ExtensionHeader> = offers
-                .iter()
-                .filter(|o| o.name.eq_ignore_ascii_case(ext.name()))
-                .cloned()
-                .collect();
-            if mine.is_empty() {
-                return None;
-            }
-            let (header, codec) = ext.negotiate(&mine)?;
+            let named = |o: &&ExtensionHeader| o.name.eq_ignore_ascii_case(ext.name());
+            // Usually every offer names this extension: hand them over without copies.
+            let (header, codec) = if offers.iter().all(|o| named(&o)) {
+                ext.negotiate(offers)?
+            } else {
+                let mine: Vec<ExtensionHeader> = offers.iter().filter(named).cloned().collect();
+                if mine.is_empty() {
+                    return None;
+                }
+                ext.negotiate(&mine)?
+            };
             Some(NegotiatedExtension { header, codec })
         })
     }
