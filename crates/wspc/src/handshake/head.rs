@@ -5,8 +5,10 @@
 
 use super::HandshakeError;
 
+/// Finds the end of an HTTP head in a byte stream (re-exported as
+/// [`http1::HeadReader`](super::http1::HeadReader), documented there).
 #[derive(Debug, Default)]
-pub(crate) struct HeadReader {
+pub struct HeadReader {
     buf: Vec<u8>,
     /// Bytes of `buf` already searched for the terminator.
     scanned: usize,
@@ -17,11 +19,7 @@ pub(crate) struct HeadReader {
 impl HeadReader {
     /// Appends `data`; returns the head once it is complete (it ends with an empty line).
     /// Fails if more than `max` bytes arrive without the end of the head.
-    pub(crate) fn feed(
-        &mut self,
-        data: &[u8],
-        max: usize,
-    ) -> Result<Option<&[u8]>, HandshakeError> {
+    pub fn feed(&mut self, data: &[u8], max: usize) -> Result<Option<&[u8]>, HandshakeError> {
         if self.head_len.is_none() {
             self.buf.extend_from_slice(data);
             let from = self.scanned.saturating_sub(3);
@@ -45,7 +43,7 @@ impl HeadReader {
     }
 
     /// The bytes that arrived after the head (they belong to the WebSocket stream).
-    pub(crate) fn rest(&self) -> &[u8] {
+    pub fn rest(&self) -> &[u8] {
         self.head_len.map_or(&[][..], |len| &self.buf[len..])
     }
 }
