@@ -41,6 +41,7 @@ mod redirect;
 mod server;
 mod socket;
 mod stream;
+mod streaming;
 mod tls;
 
 pub use client::{ClientBuilder, connect};
@@ -53,6 +54,7 @@ pub use redirect::RedirectError;
 pub use server::{Incoming, PendingUpgrade, ServerBuilder, accept, accept_with};
 pub use socket::{WebSocket, WsReader, WsWriter};
 pub use stream::MaybeTlsStream;
+pub use streaming::{BufferUsage, MessageStream, Received};
 pub use tls::{ServerTls, TlsInfo, tls_acceptor_from_pem};
 
 pub use wspc::deflate::{
