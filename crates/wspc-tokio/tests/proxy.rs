@@ -1,11 +1,11 @@
-//! Through real proxies, configured and started by the tests on loopback: tinyproxy for
-//! HTTP CONNECT (with and without Basic authentication) and dante for SOCKS5 (no
+//! Through real proxies, configured and started by the tests on loopback: tinyproxy and
+//! squid for HTTP CONNECT (with and without Basic authentication) and dante for SOCKS5 (no
 //! authentication, and user name and password against a system user). `ws://` and
 //! `wss://` through each, the typed failures (407, wrong credentials, refused CONNECT,
 //! SOCKS reply codes, unreachable proxy), and the bypass list.
 //!
 //! The server tells each client the address it came from: through tinyproxy that is
-//! 127.0.0.2, through dante 127.0.0.3, directly 127.0.0.1.
+//! 127.0.0.2, through dante 127.0.0.3, through squid 127.0.0.4, directly 127.0.0.1.
 
 mod common;
 
@@ -15,7 +15,7 @@ mod pki;
 mod proxies;
 
 use common::bounded;
-use proxies::{DANTE_SOURCE, SOCKS_PASSWORD, SOCKS_USER, TINYPROXY_SOURCE};
+use proxies::{DANTE_SOURCE, SOCKS_PASSWORD, SOCKS_USER, SQUID_SOURCE, TINYPROXY_SOURCE};
 use tokio::net::TcpListener;
 use wspc_tokio::{
     ClientBuilder, CloseCode, Error, Message, Proxy, ProxyError, ServerBuilder, ServerTls,
@@ -170,6 +170,50 @@ async fn http_connect_basic_auth_and_its_failures() {
         assert!(
             !err.to_string().contains("wrong"),
             "no password in messages: {err}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn squid_basic_auth_ws_wss_and_407() {
+    let Some(squid) = proxies::squid("carol", "pa55 word") else {
+        return;
+    };
+    bounded(async {
+        let at =
+            |creds: &str| Proxy::new(&format!("http://{creds}127.0.0.1:{}", squid.port)).unwrap();
+        let plain = server(None).await;
+        let builder = ClientBuilder::new(&ws_url(plain))
+            .unwrap()
+            .proxy(at("carol:pa55%20word@"));
+        round_trip(builder, SQUID_SOURCE).await;
+        let pki = pki::pki();
+        let secure = server(Some(&pki)).await;
+        let builder = wss_builder(&pki, &format!("wss://localhost:{secure}/"))
+            .proxy(at("").credentials("carol", "pa55 word"));
+        round_trip(builder, SQUID_SOURCE).await;
+
+        // A wrong password: 407.
+        let err = ClientBuilder::new(&ws_url(plain))
+            .unwrap()
+            .proxy(at("carol:wrong@"))
+            .connect()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::Proxy(ProxyError::AuthFailed { status, .. }) if *status == 407),
+            "{err:?}"
+        );
+        let err = ClientBuilder::new(&ws_url(plain))
+            .unwrap()
+            .proxy(at(""))
+            .connect()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::Proxy(ProxyError::AuthRequired { status, .. }) if *status == 407),
+            "{err:?}"
         );
     })
     .await;

@@ -1,10 +1,10 @@
 //! Real proxy servers for the tests, started on loopback with generated configuration
-//! files and stopped on drop: tinyproxy (HTTP CONNECT) and dante (SOCKS5). Both come
+//! files and stopped on drop: tinyproxy and squid (HTTP CONNECT) and dante (SOCKS5). Both come
 //! from Debian packages that `.ci/install.sh` installs. Under `CI=true` a missing
 //! binary fails the test; elsewhere the test is skipped with a printed reason.
 //!
 //! Each proxy binds its outgoing connections to its own loopback address (tinyproxy
-//! 127.0.0.2, dante 127.0.0.3), so a server sees by the peer address which way a
+//! 127.0.0.2, dante 127.0.0.3, squid 127.0.0.4), so a server sees by the peer address which way a
 //! connection came.
 //!
 //! SOCKS5 username authentication in dante checks the system's password database:
@@ -25,6 +25,8 @@ use std::time::{Duration, Instant};
 pub const TINYPROXY_SOURCE: &str = "127.0.0.2";
 /// Loopback address dante connects from.
 pub const DANTE_SOURCE: &str = "127.0.0.3";
+/// Loopback address squid connects from.
+pub const SQUID_SOURCE: &str = "127.0.0.4";
 /// The system user [`socks_user`] creates for dante's username authentication.
 pub const SOCKS_USER: &str = "wspc-proxy-test";
 /// Its password.
@@ -191,6 +193,58 @@ pub fn tinyproxy(auth: Option<(&str, &str)>, connect_ports: &[u16]) -> Option<Da
     let mut cmd = Command::new(bin);
     cmd.arg("-d").arg("-c").arg(&conf_path);
     Some(Daemon::spawn(cmd, port, log, dir, "tinyproxy"))
+}
+
+/// squid on 127.0.0.1, connecting out from [`SQUID_SOURCE`], requiring Basic
+/// credentials `user`/`password` (checked by squid's `basic_ncsa_auth` against an
+/// apr1-hashed password file made with `openssl passwd`). Unlike tinyproxy, squid
+/// answers wrong credentials with 407. `None`: squid is missing (outside CI).
+pub fn squid(user: &str, password: &str) -> Option<Daemon> {
+    let bin = require("squid", "squid")?;
+    let dir = Dir::new("squid");
+    // squid drops root for its own user ("proxy"), which writes the logs here.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&dir.0, std::fs::Permissions::from_mode(0o777))
+            .expect("chmod the squid directory");
+    }
+    let hash = Command::new("openssl")
+        .args(["passwd", "-apr1", password])
+        .output()
+        .expect("run openssl passwd");
+    assert!(hash.status.success(), "openssl passwd failed");
+    let passwd = dir.0.join("passwd");
+    std::fs::write(
+        &passwd,
+        format!("{user}:{}", String::from_utf8_lossy(&hash.stdout).trim()),
+    )
+    .expect("write the password file");
+    let port = free_port();
+    let log = dir.0.join("cache.log");
+    let conf = format!(
+        "http_port 127.0.0.1:{port}
+pid_filename {d}/squid.pid
+cache_log {log}
+         access_log {d}/access.log
+cache deny all
+shutdown_lifetime 0 seconds
+         auth_param basic program /usr/lib/squid/basic_ncsa_auth {passwd}
+         auth_param basic realm wspc-test
+acl authed proxy_auth REQUIRED
+         http_access allow authed
+http_access deny all
+         tcp_outgoing_address {SQUID_SOURCE}
+coredump_dir {d}
+",
+        d = dir.0.display(),
+        log = log.display(),
+        passwd = passwd.display(),
+    );
+    let conf_path = dir.0.join("squid.conf");
+    std::fs::write(&conf_path, conf).expect("write squid.conf");
+    let mut cmd = Command::new(bin);
+    cmd.arg("-N").arg("-f").arg(&conf_path);
+    Some(Daemon::spawn(cmd, port, log, dir, "squid"))
 }
 
 /// dante (danted) on 127.0.0.1, connecting out from [`DANTE_SOURCE`]; with
