@@ -10,6 +10,13 @@ command -v pkg-config >/dev/null || need_apt+=(pkg-config)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 command -v node >/dev/null || need_apt+=(nodejs)
 command -v npm >/dev/null || need_apt+=(npm)
+# Real proxies for wspc-tokio's and wspc-cli's proxy tests (configured and started by
+# the tests on loopback): tinyproxy and squid (HTTP CONNECT; squid answers wrong
+# credentials with 407, tinyproxy with 401), dante (SOCKS5). The daemons are not started
+# here; the SOCKS5 username test creates the system user wspc-proxy-test itself.
+command -v tinyproxy >/dev/null || need_apt+=(tinyproxy)
+[ -x /usr/sbin/squid ] || need_apt+=(squid)
+[ -x /usr/sbin/danted ] || need_apt+=(dante-server)
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq "${need_apt[@]}" >/dev/null

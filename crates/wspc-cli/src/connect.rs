@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 use wspc_tokio::{
-    ClientBuilder, CloseCode, CloseFrame, DeflateOptions, Error as WsError, Message, Options,
+    ClientBuilder, CloseCode, CloseFrame, DeflateOptions, Error as WsError, Message, Options, Proxy,
 };
 
 /// Everything `wspc connect` was asked to do.
@@ -28,6 +28,8 @@ pub struct ConnectConfig {
     pub ca: Option<PathBuf>,
     /// Accept any server certificate.
     pub insecure: bool,
+    /// Which proxy to go through.
+    pub proxy: ProxyChoice,
     /// Ping after this much silence (the Pong must come within the same interval).
     pub ping_interval: Option<Duration>,
     /// Offer permessage-deflate.
@@ -40,6 +42,17 @@ pub struct ConnectConfig {
     pub close_reason: String,
     /// Largest message accepted.
     pub max_message_size: usize,
+}
+
+/// Which proxy `wspc connect` goes through.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProxyChoice {
+    /// The one the environment names (the default).
+    FromEnv,
+    /// None (`--no-proxy`).
+    Off,
+    /// This one (`--proxy URL`).
+    Url(String),
 }
 
 /// Why `wspc connect` ended without a normal close.
@@ -148,6 +161,12 @@ async fn client(config: ConnectConfig) -> Result<(), ConnectError> {
     if config.insecure {
         builder = builder.danger_accept_invalid_certs();
     }
+    builder = match &config.proxy {
+        ProxyChoice::FromEnv => builder.proxy_from_env(),
+        ProxyChoice::Off => builder.no_proxy(),
+        ProxyChoice::Url(url) => builder
+            .proxy(Proxy::new(url).map_err(|e| ConnectError::Usage(format!("--proxy: {e}")))?),
+    };
     let (mut ws, _response) = builder.connect().await.map_err(ConnectError::Connect)?;
     let deflate = match ws.deflate() {
         Some(p) => format!(

@@ -53,6 +53,9 @@ struct ServeArgs {
     /// TLS private key (PEM: PKCS#8, PKCS#1 or SEC1).
     #[arg(long, requires = "tls_cert", value_name = "FILE")]
     tls_key: Option<PathBuf>,
+    /// Require a client certificate issued by a CA in this PEM file (mutual TLS).
+    #[arg(long, requires = "tls_cert", value_name = "FILE")]
+    tls_client_ca: Option<PathBuf>,
     /// Accept this subprotocol when a client offers it (repeatable; first match in the
     /// client's order wins).
     #[arg(long = "subprotocol", value_name = "NAME")]
@@ -100,6 +103,14 @@ struct ConnectArgs {
     /// Accept any server certificate (testing only).
     #[arg(short = 'k', long)]
     insecure: bool,
+    /// Connect through this proxy: http://[user:pass@]host:port (CONNECT),
+    /// socks5://… or socks5h://… (the proxy resolves the name). Default: the proxy
+    /// the environment names (https_proxy, http_proxy, all_proxy, no_proxy).
+    #[arg(long, value_name = "URL", conflicts_with = "no_proxy")]
+    proxy: Option<String>,
+    /// Connect directly, ignoring the proxy environment variables.
+    #[arg(long)]
+    no_proxy: bool,
     /// Ping after this much silence; no Pong within the same time fails the connection.
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     ping_interval: Option<Duration>,
@@ -210,6 +221,7 @@ fn main() -> ExitCode {
                 mode: a.mode,
                 tls_cert: a.tls_cert,
                 tls_key: a.tls_key,
+                tls_client_ca: a.tls_client_ca,
                 subprotocols: a.subprotocols,
                 max_message_size: a.max_message_size,
                 max_frame_size: a.max_frame_size,
@@ -229,6 +241,11 @@ fn main() -> ExitCode {
                 subprotocols: a.subprotocols,
                 ca: a.ca,
                 insecure: a.insecure,
+                proxy: match (a.proxy, a.no_proxy) {
+                    (Some(url), _) => connect::ProxyChoice::Url(url),
+                    (None, true) => connect::ProxyChoice::Off,
+                    (None, false) => connect::ProxyChoice::FromEnv,
+                },
                 ping_interval: a.ping_interval,
                 deflate: !a.no_deflate,
                 raw: a.raw,

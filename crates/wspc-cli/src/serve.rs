@@ -59,6 +59,8 @@ pub struct ServeConfig {
     pub tls_cert: Option<PathBuf>,
     /// PEM private key (TLS).
     pub tls_key: Option<PathBuf>,
+    /// PEM CA certificate(s): clients must show a certificate they issued (mutual TLS).
+    pub tls_client_ca: Option<PathBuf>,
     /// Subprotocols accepted, in order of preference.
     pub subprotocols: Vec<String>,
     /// Largest message (after decompression).
@@ -152,10 +154,14 @@ fn read(path: &PathBuf) -> Result<Vec<u8>, ServeError> {
 
 async fn serve(config: ServeConfig) -> Result<(), ServeError> {
     let tls = match (&config.tls_cert, &config.tls_key) {
-        (Some(cert), Some(key)) => Some(
-            wspc_tokio::tls_acceptor_from_pem(&read(cert)?, &read(key)?)
-                .map_err(ServeError::Tls)?,
-        ),
+        (Some(cert), Some(key)) => {
+            let mut tls = wspc_tokio::ServerTls::from_pem(&read(cert)?, &read(key)?)
+                .map_err(ServeError::Tls)?;
+            if let Some(ca) = &config.tls_client_ca {
+                tls = tls.client_ca_pem(&read(ca)?).map_err(ServeError::Tls)?;
+            }
+            Some(tls.acceptor().map_err(ServeError::Tls)?)
+        }
         _ => None,
     };
     let listener = TcpListener::bind(&config.listen)

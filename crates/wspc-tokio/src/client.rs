@@ -1,30 +1,47 @@
 //! The client: [`connect`] and [`ClientBuilder`].
+//!
+//! A connection is made in three steps, each its own function:
+//! 1. [`open_tcp`](ClientBuilder::open_tcp): resolve and connect (Happy Eyeballs), or
+//!    reach the server through a proxy;
+//! 2. [`start_tls`](ClientBuilder::start_tls): for `wss://`, TLS with SNI and an ALPN
+//!    list;
+//! 3. [`handshake_over`](ClientBuilder::handshake_over): the WebSocket handshake over
+//!    the stream.
+//!
+//! Redirects (opt-in) repeat the three steps for the new URL.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use http::Response;
+use rustls::ClientConfig;
 use rustls_pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
 use wspc::deflate::{DeflateClient, DeflateOptions};
 use wspc::{ClientHandshake, ClientRequest};
 
 use crate::error::{Error, Result};
+use crate::happy_eyeballs;
+use crate::into_request::IntoClientRequest;
 use crate::options::Options;
+use crate::proxy::{self, Proxy, ProxySetting};
+use crate::redirect::{self, RedirectError};
 use crate::socket::WebSocket;
 use crate::stream::MaybeTlsStream;
-use crate::tls::{ClientTls, certs_from_pem};
+use crate::tls::{ALPN_HTTP11, ClientTls, Given, certs_from_pem};
 
-/// Default bound on resolving and connecting.
+/// Default bound on resolving and on each connection attempt.
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default bound on the TLS and WebSocket handshakes.
 const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Connects to a `ws://` or `wss://` URL with the defaults (webpki roots, no
-/// compression, 30 s connect and handshake timeouts) and returns the socket and the
-/// server's `101` response.
+/// Connects to a `ws://` or `wss://` URL — a `&str`, an `http::Uri`, or a whole
+/// `http::Request<()>` ([`IntoClientRequest`]) — with the defaults (the proxy the
+/// environment names, webpki roots, no compression, no redirects, 30 s connect and
+/// handshake timeouts) and returns the socket and the server's `101` response.
 ///
 /// ```no_run
 /// # async fn f() -> wspc_tokio::Result<()> {
@@ -32,16 +49,18 @@ const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 /// ws.send(wspc_tokio::Message::text("hi")).await?;
 /// # Ok(()) }
 /// ```
-pub async fn connect(url: &str) -> Result<(WebSocket<MaybeTlsStream>, Response<()>)> {
-    ClientBuilder::new(url)?.connect().await
+pub async fn connect(
+    request: impl IntoClientRequest,
+) -> Result<(WebSocket<MaybeTlsStream>, Response<()>)> {
+    ClientBuilder::new(request)?.connect().await
 }
 
 /// A client connection, configured step by step: subprotocols, headers, options,
-/// permessage-deflate, TLS trust, timeouts.
+/// permessage-deflate, proxy, TLS, redirects, timeouts.
 ///
 /// ```no_run
 /// use std::time::Duration;
-/// use wspc_tokio::{ClientBuilder, DeflateOptions, Options};
+/// use wspc_tokio::{ClientBuilder, DeflateOptions, Options, Proxy};
 ///
 /// # async fn f() -> wspc_tokio::Result<()> {
 /// let (ws, response) = ClientBuilder::new("wss://localhost:8443/chat")?
@@ -50,6 +69,8 @@ pub async fn connect(url: &str) -> Result<(WebSocket<MaybeTlsStream>, Response<(
 ///     .options(Options::default().keepalive(Duration::from_secs(20), Duration::from_secs(10)))
 ///     .deflate(Some(DeflateOptions::default()))
 ///     .tls_root_ca_pem(&std::fs::read("ca.pem")?)?
+///     .proxy(Proxy::new("http://proxy.internal:3128")?)
+///     .max_redirects(3)
 ///     .connect_timeout(Duration::from_secs(5))
 ///     .connect()
 ///     .await?;
@@ -62,18 +83,23 @@ pub struct ClientBuilder {
     options: Options,
     deflate_client: Option<DeflateClient>,
     tls: ClientTls,
+    proxy: ProxySetting,
+    max_redirects: usize,
     connect_timeout: Duration,
     handshake_timeout: Duration,
 }
 
 impl ClientBuilder {
-    /// A builder for `url` (`ws://` or `wss://`).
-    pub fn new(url: &str) -> Result<ClientBuilder> {
+    /// A builder for a request: a `ws://`/`wss://` URL (`&str`, `&String`,
+    /// `http::Uri`), a whole `http::Request<()>`, or a `wspc::ClientRequest`.
+    pub fn new(request: impl IntoClientRequest) -> Result<ClientBuilder> {
         Ok(ClientBuilder {
-            request: ClientRequest::new(url)?,
+            request: request.into_client_request()?,
             options: Options::default(),
             deflate_client: None,
             tls: ClientTls::default(),
+            proxy: ProxySetting::default(),
+            max_redirects: 0,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
         })
@@ -115,34 +141,85 @@ impl ClientBuilder {
         self
     }
 
+    /// Connects through `proxy`, whatever the environment says (hosts in its
+    /// [`bypass`](Proxy::bypass) list are reached directly).
+    pub fn proxy(mut self, proxy: Proxy) -> Self {
+        self.proxy = ProxySetting::Fixed(proxy);
+        self
+    }
+
+    /// Connects directly, ignoring the proxy environment variables.
+    pub fn no_proxy(mut self) -> Self {
+        self.proxy = ProxySetting::Off;
+        self
+    }
+
+    /// Uses the proxy the environment names (the default; see
+    /// [`Proxy::from_env`]): the variables are read when connecting.
+    pub fn proxy_from_env(mut self) -> Self {
+        self.proxy = ProxySetting::FromEnv;
+        self
+    }
+
+    /// Uses this rustls configuration for `wss://` — client certificates, custom
+    /// verifiers, pinned roots, a crypto provider of your choice. When it names no ALPN
+    /// protocol, a copy offering `http/1.1` is used. The trust settings of this builder
+    /// (`tls_root_ca_pem`, …) are then not used.
+    pub fn tls_config(mut self, config: Arc<ClientConfig>) -> Self {
+        self.tls.given = Some(Given::Config(config));
+        self
+    }
+
+    /// Uses this connector for `wss://`, as it is (its configuration's ALPN included).
+    pub fn tls_connector(mut self, connector: TlsConnector) -> Self {
+        self.tls.given = Some(Given::Connector(connector));
+        self
+    }
+
     /// Trusts the CA certificate(s) in `pem` in addition to the webpki roots.
     pub fn tls_root_ca_pem(mut self, pem: &[u8]) -> Result<Self> {
-        self.tls.extra_roots.extend(certs_from_pem(pem)?);
+        self.tls.trust.extra_roots.extend(certs_from_pem(pem)?);
         Ok(self)
     }
 
     /// Trusts only the CAs given with [`tls_root_ca_pem`](Self::tls_root_ca_pem) (and
     /// the native roots if asked for), not the webpki roots.
     pub fn only_custom_roots(mut self) -> Self {
-        self.tls.no_webpki_roots = true;
+        self.tls.trust.no_webpki_roots = true;
         self
     }
 
     /// Also trusts the operating system's certificate store (needs the `native-roots`
     /// feature; without it this changes nothing).
     pub fn native_roots(mut self) -> Self {
-        self.tls.native_roots = true;
+        self.tls.trust.native_roots = true;
         self
+    }
+
+    /// Shows this client certificate (chain and key, PEM) to servers that ask for one
+    /// (mutual TLS).
+    pub fn tls_client_auth_pem(mut self, cert_chain_pem: &[u8], key_pem: &[u8]) -> Result<Self> {
+        self.tls.trust.set_identity_pem(cert_chain_pem, key_pem)?;
+        Ok(self)
     }
 
     /// Accepts any server certificate, for any host. Testing only: this disables the
     /// protection TLS gives against a man in the middle.
     pub fn danger_accept_invalid_certs(mut self) -> Self {
-        self.tls.insecure = true;
+        self.tls.trust.insecure = true;
         self
     }
 
-    /// Bound on resolving the host and opening the TCP connection (default 30 s).
+    /// Follows up to `n` redirects of the upgrade request (301, 302, 303, 307, 308 with
+    /// a `Location`; never from `wss://` down to `ws://`; `Authorization` and `Cookie`
+    /// only to the same origin). Default 0: a redirect is an [`Error::Status`].
+    pub fn max_redirects(mut self, n: usize) -> Self {
+        self.max_redirects = n;
+        self
+    }
+
+    /// Bound on resolving the host and on each TCP connection attempt (and on a
+    /// proxy's handshake). Default 30 s.
     pub fn connect_timeout(mut self, d: Duration) -> Self {
         self.connect_timeout = d;
         self
@@ -155,43 +232,90 @@ impl ClientBuilder {
         self
     }
 
-    /// Resolves, connects (TCP, then TLS for `wss://` with SNI and ALPN `http/1.1`) and
-    /// runs the WebSocket handshake.
+    /// Connects (directly or through the proxy, then TLS for `wss://` with SNI and
+    /// ALPN `http/1.1`) and runs the WebSocket handshake, following redirects if asked.
     pub async fn connect(self) -> Result<(WebSocket<MaybeTlsStream>, Response<()>)> {
         // The connection's setup state lives on the heap only while it runs.
-        Box::pin(self.connect_inner()).await
+        Box::pin(self.connect_following()).await
     }
 
-    async fn connect_inner(self) -> Result<(WebSocket<MaybeTlsStream>, Response<()>)> {
-        let host = self.request.host().to_string();
-        let port = self.request.port();
-        let tcp = tokio::time::timeout(self.connect_timeout, tcp_connect(&host, port))
-            .await
-            .map_err(|_| Error::Timeout("connect"))??;
-        let stream = if self.request.is_tls() {
-            let config = self.tls.config()?;
-            let name = ServerName::try_from(host.clone())
-                .map_err(|_| Error::InvalidUrl(format!("{host} is not a valid TLS name")))?;
-            let connecting = TlsConnector::from(config).connect(name, tcp);
-            let tls = tokio::time::timeout(self.handshake_timeout, connecting)
-                .await
-                .map_err(|_| Error::Timeout("TLS handshake"))?
-                .map_err(Error::from_tls_io)?;
-            MaybeTlsStream::Tls(tls)
+    async fn connect_following(self) -> Result<(WebSocket<MaybeTlsStream>, Response<()>)> {
+        let mut request = self.request.clone();
+        let mut followed = 0;
+        loop {
+            match self.connect_once(request.clone()).await {
+                Err(Error::Status { status, headers })
+                    if self.max_redirects > 0 && redirect::is_redirect(status) =>
+                {
+                    if followed == self.max_redirects {
+                        return Err(RedirectError::TooMany {
+                            max: self.max_redirects,
+                        }
+                        .into());
+                    }
+                    request = redirect::next_request(&request, &headers)?;
+                    followed += 1;
+                    tracing::debug!("following a {status} redirect to {}", request.uri());
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// The three steps, once.
+    async fn connect_once(
+        &self,
+        request: ClientRequest,
+    ) -> Result<(WebSocket<MaybeTlsStream>, Response<()>)> {
+        let tcp = self.open_tcp(&request).await?;
+        let stream = if request.is_tls() {
+            MaybeTlsStream::Tls(self.start_tls(tcp, request.host(), &[ALPN_HTTP11]).await?)
         } else {
             MaybeTlsStream::Plain(tcp)
         };
-        self.connect_on(stream).await
+        self.handshake_over(stream, request).await
     }
 
-    /// Runs the WebSocket handshake over a stream the caller connected (any transport;
-    /// the URL supplies the path and `Host`).
-    pub async fn connect_on<S>(self, stream: S) -> Result<(WebSocket<S>, Response<()>)>
+    /// Step 1: a TCP stream to the server — connected directly (every resolved address,
+    /// Happy Eyeballs), or a tunnel through the proxy that applies.
+    async fn open_tcp(&self, request: &ClientRequest) -> Result<TcpStream> {
+        let (host, port) = (request.host(), request.port());
+        match self.proxy.resolve(request.is_tls(), host)? {
+            None => happy_eyeballs::connect_host(host, port, self.connect_timeout).await,
+            Some(p) => {
+                tracing::debug!("connecting to {host}:{port} through {p}");
+                proxy::connect_via(&p, host, port, self.connect_timeout).await
+            }
+        }
+    }
+
+    /// Step 2: TLS over `tcp` for `host` (SNI), offering `alpn`.
+    async fn start_tls(
+        &self,
+        tcp: TcpStream,
+        host: &str,
+        alpn: &[&[u8]],
+    ) -> Result<TlsStream<TcpStream>> {
+        let connector = self.tls.connector(alpn)?;
+        let name = ServerName::try_from(host.to_string())
+            .map_err(|_| Error::InvalidUrl(format!("{host} is not a valid TLS name")))?;
+        tokio::time::timeout(self.handshake_timeout, connector.connect(name, tcp))
+            .await
+            .map_err(|_| Error::Timeout("TLS handshake"))?
+            .map_err(Error::from_tls_io)
+    }
+
+    /// Step 3: the WebSocket handshake for `request` over `stream`.
+    async fn handshake_over<S>(
+        &self,
+        stream: S,
+        request: ClientRequest,
+    ) -> Result<(WebSocket<S>, Response<()>)>
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
-        let mut request = self.request.config(self.options.to_engine_config());
-        if let Some(client) = self.deflate_client.or_else(|| {
+        let mut request = request.config(self.options.to_engine_config());
+        if let Some(client) = self.deflate_client.clone().or_else(|| {
             self.options.deflate.map(|options| DeflateClient {
                 options,
                 ..DeflateClient::default()
@@ -203,33 +327,16 @@ impl ClientBuilder {
             .await
             .map_err(|_| Error::Timeout("WebSocket handshake"))?
     }
-}
 
-/// Resolves `host` and connects to its addresses in turn.
-async fn tcp_connect(host: &str, port: u16) -> Result<TcpStream> {
-    let addrs = tokio::net::lookup_host((host, port))
-        .await
-        .map_err(|source| Error::Dns {
-            host: host.to_string(),
-            source,
-        })?;
-    let mut last = None;
-    for addr in addrs {
-        match TcpStream::connect(addr).await {
-            Ok(s) => {
-                let _ = s.set_nodelay(true);
-                return Ok(s);
-            }
-            Err(e) => last = Some((addr.to_string(), e)),
-        }
+    /// Runs the WebSocket handshake over a stream the caller connected (any transport;
+    /// the request supplies the path and `Host`). No proxy, TLS or redirect is involved.
+    pub async fn connect_on<S>(self, stream: S) -> Result<(WebSocket<S>, Response<()>)>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        let request = self.request.clone();
+        self.handshake_over(stream, request).await
     }
-    Err(match last {
-        Some((addr, source)) => Error::Connect { addr, source },
-        None => Error::Dns {
-            host: host.to_string(),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no address found"),
-        },
-    })
 }
 
 async fn handshake<S>(mut stream: S, request: ClientRequest) -> Result<(WebSocket<S>, Response<()>)>
@@ -237,11 +344,16 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let mut hs = ClientHandshake::new(request)?;
-    stream.write_all(hs.request_bytes()).await?;
-    stream.flush().await?;
+    stream
+        .write_all(hs.request_bytes())
+        .await
+        .map_err(Error::from_tls_io)?;
+    stream.flush().await.map_err(Error::from_tls_io)?;
     let mut buf = vec![0u8; 4096];
     loop {
-        let n = stream.read(&mut buf).await?;
+        // A TLS alert (a server that wanted a client certificate) surfaces here, as
+        // Error::Tls.
+        let n = stream.read(&mut buf).await.map_err(Error::from_tls_io)?;
         if n == 0 {
             return Err(Error::Io(std::io::Error::new(
                 std::io::ErrorKind::UnexpectedEof,

@@ -15,6 +15,7 @@ use wspc::{CloseCode, CloseFrame, CloseState, Connection, Event};
 
 use crate::error::{Error, Result};
 use crate::message::Message;
+use crate::streaming::{ChunkState, Incoming};
 
 /// Slices handed to one vectored write.
 const MAX_SLICES: usize = 64;
@@ -86,6 +87,8 @@ pub(crate) struct Driver<S> {
     write_dead: bool,
     /// Set on a split socket.
     pub(crate) fanout: Option<Arc<Fanout>>,
+    /// Streamed delivery: the message being assembled or skipped, a held-back Close.
+    pub(crate) chunks: ChunkState,
 }
 
 impl<S> std::fmt::Debug for Driver<S> {
@@ -127,6 +130,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             finished: false,
             write_dead: false,
             fanout: None,
+            chunks: ChunkState::default(),
         }
     }
 
@@ -268,17 +272,43 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         }
     }
 
-    /// The next message; `None` once the connection is over and its outcome was handed
-    /// out. The peer's Close comes out once the close handshake is complete (the reply
-    /// written and the transport closed as RFC 6455 says); a failure once the Close
-    /// frame for it is written.
+    /// The next message, whole: a streamed message's pieces are put together (bounded
+    /// by the message limit, which the engine enforces). `None` once the connection is
+    /// over and its outcome was handed out.
     pub(crate) fn poll_recv(
         &mut self,
         cx: &mut Context<'_>,
         side: Side,
     ) -> Poll<Option<Result<Message>>> {
+        loop {
+            let chunk = match self.poll_incoming(cx, side) {
+                Poll::Ready(Some(Ok(Incoming::Chunk(chunk)))) => chunk,
+                Poll::Ready(Some(Ok(Incoming::Message(m)))) => return Poll::Ready(Some(Ok(m))),
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Pending => return Poll::Pending,
+            };
+            if let Some(message) = self.chunks.assemble(chunk) {
+                return Poll::Ready(Some(message));
+            }
+        }
+    }
+
+    /// The next message or piece of one; `None` once the connection is over and its
+    /// outcome was handed out. The peer's Close comes out once the close handshake is
+    /// complete (the reply written and the transport closed as RFC 6455 says); a
+    /// failure once the Close frame for it is written. Pieces of a message whose stream
+    /// was dropped are skipped.
+    pub(crate) fn poll_incoming(
+        &mut self,
+        cx: &mut Context<'_>,
+        side: Side,
+    ) -> Poll<Option<Result<Incoming>>> {
         if let Some(f) = &self.fanout {
             f.register(side, cx.waker());
+        }
+        if let Some(held) = self.chunks.take_held() {
+            return Poll::Ready(Some(Ok(Incoming::Message(held))));
         }
         loop {
             if self.finished {
@@ -293,10 +323,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             {
                 // Did the engine itself queue a reply (an automatic Pong) while parsing?
                 let replied = self.conn.buffered_amount() > queued_before;
-                let message = match event {
-                    Event::Message(m) => Message::from(m),
-                    Event::Ping(p) => Message::Ping(p),
-                    Event::Pong(p) => Message::Pong(p),
+                let incoming = match event {
+                    Event::Message(m) => Incoming::Message(Message::from(m)),
+                    Event::Chunk(c) => match self.chunks.filter(c) {
+                        Some(c) => Incoming::Chunk(c),
+                        None => continue,
+                    },
+                    Event::Ping(p) => Incoming::Message(Message::Ping(p)),
+                    Event::Pong(p) => Incoming::Message(Message::Pong(p)),
                     Event::Close(frame) => {
                         self.outcome = Some(Ok(close_frame_opt(frame)));
                         self.wake_other(Side::Writer);
@@ -307,7 +341,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                         self.wake_other(Side::Writer);
                         continue;
                     }
-                    _ => continue,
                 };
                 if replied && !self.write_dead {
                     // A Pong is owed: try to send it now. Messages the caller queued
@@ -317,7 +350,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                         let _ = self.on_write_error(e);
                     }
                 }
-                return Poll::Ready(Some(Ok(message)));
+                return Poll::Ready(Some(Ok(incoming)));
             }
             if self.conn.has_transmit() && !self.write_dead {
                 match self.poll_write_out(cx, side) {
@@ -340,7 +373,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 self.sleep = None;
                 self.wake_other(Side::Writer);
                 return Poll::Ready(match self.outcome.take() {
-                    Some(Ok(frame)) => Some(Ok(Message::Close(frame))),
+                    Some(Ok(frame)) => Some(Ok(Incoming::Message(Message::Close(frame)))),
                     Some(Err(e)) => Some(Err(e)),
                     None => None,
                 });
@@ -440,8 +473,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         side: Side,
     ) -> Poll<Result<Option<CloseFrame>>> {
         loop {
-            match self.poll_recv(cx, side) {
-                Poll::Ready(Some(Ok(Message::Close(frame)))) => return Poll::Ready(Ok(frame)),
+            match self.poll_incoming(cx, side) {
+                Poll::Ready(Some(Ok(Incoming::Message(Message::Close(frame))))) => {
+                    return Poll::Ready(Ok(frame));
+                }
                 Poll::Ready(Some(Ok(_))) => {}
                 Poll::Ready(Some(Err(e))) => return Poll::Ready(Err(e)),
                 Poll::Ready(None) => return Poll::Ready(Err(Error::Closed)),

@@ -91,8 +91,17 @@ pub enum Error {
     /// The peer did not answer a keepalive Ping in time (a Close with 1011 was sent).
     #[error("keepalive timeout: the peer did not answer a ping in time")]
     KeepaliveTimeout,
-    /// An operation took longer than its timeout: `"connect"`, `"TLS handshake"`,
-    /// `"WebSocket handshake"` or `"close handshake"`.
+    /// Reaching the server through a proxy failed: the proxy is unreachable, wants
+    /// (other) credentials, refused the tunnel, or broke its protocol.
+    #[error("{0}")]
+    Proxy(#[from] crate::proxy::ProxyError),
+    /// A redirect of the upgrade request could not be followed (too many, a downgrade
+    /// from `wss://` to `ws://`, an unusable `Location`).
+    #[error("{0}")]
+    Redirect(#[from] crate::redirect::RedirectError),
+    /// An operation took longer than its timeout: `"connect"` (resolving, or one
+    /// connection attempt), `"proxy handshake"`, `"TLS handshake"`, `"WebSocket
+    /// handshake"` or `"close handshake"`.
     #[error("{0} timed out")]
     Timeout(&'static str),
     /// The connection is closed (or closing, for sends): the close handshake completed,

@@ -4,11 +4,14 @@
 //! through rustls, on the sans-IO [`wspc`] engine (RFC 6455 and permessage-deflate,
 //! strict in the Autobahn TestSuite).
 //!
-//! - Client: [`connect`] / [`ClientBuilder`] (`ws://`, `wss://`, subprotocols, headers,
-//!   deflate, custom CAs, timeouts).
+//! - Client: [`connect`] / [`ClientBuilder`] (`ws://`, `wss://`, requests as `&str`,
+//!   `http::Uri` or `http::Request` ([`IntoClientRequest`]), subprotocols, headers,
+//!   deflate, HTTP and SOCKS5 proxies ([`Proxy`], the environment by default), TLS you
+//!   configure (a `rustls::ClientConfig`, custom CAs, client certificates), redirects,
+//!   Happy Eyeballs, timeouts).
 //! - Server: [`accept`], [`accept_with`], [`ServerBuilder`] (and
 //!   [`ServerBuilder::read_request`] to serve plain HTTP on the same port),
-//!   [`tls_acceptor_from_pem`].
+//!   [`tls_acceptor_from_pem`] and [`ServerTls`] (client certificates, [`TlsInfo`]).
 //! - The socket: [`WebSocket`] — `send`, `recv`, `close`, a `Stream` and a `Sink`, and
 //!   [`split`](WebSocket::split) into [`WsReader`] / [`WsWriter`] for two tasks.
 //!
@@ -33,21 +36,30 @@ mod error;
 pub mod h2;
 #[cfg(feature = "hyper")]
 pub mod hyper;
+mod happy_eyeballs;
+mod into_request;
 mod message;
 mod options;
+mod proxy;
+mod redirect;
 mod server;
 mod socket;
 mod stream;
+mod streaming;
 mod tls;
 
 pub use client::{ClientBuilder, connect};
 pub use error::{Error, Result};
+pub use into_request::IntoClientRequest;
 pub use message::Message;
 pub use options::Options;
+pub use proxy::{NoProxy, Proxy, ProxyError, ProxyKind, SocksReply};
+pub use redirect::RedirectError;
 pub use server::{Incoming, PendingUpgrade, ServerBuilder, accept, accept_with};
 pub use socket::{WebSocket, WsReader, WsWriter};
 pub use stream::MaybeTlsStream;
-pub use tls::tls_acceptor_from_pem;
+pub use streaming::{BufferUsage, MessageStream, Received};
+pub use tls::{ServerTls, TlsInfo, tls_acceptor_from_pem};
 
 pub use wspc::deflate::{
     DeflateClient, DeflateOffer, DeflateOptions, DeflateParams, DeflateServer,
@@ -55,6 +67,10 @@ pub use wspc::deflate::{
 pub use wspc::handshake::{Accept, HandshakeError, Upgrade, http1};
 pub use wspc::http;
 pub use wspc::{ClientRequest, CloseCode, CloseFrame, CloseState, Limits, MessageKind, Utf8Bytes};
+
+/// Re-exported so callers can build a `ClientConfig` or name the provider types
+/// without depending on the crate.
+pub use rustls;
 
 /// Re-exported so callers can name the TLS types without depending on the crates.
 pub use tokio_rustls;

@@ -22,6 +22,8 @@ use wspc::{Config, Keepalive, Limits};
 pub struct Options {
     pub(crate) config: Config,
     pub(crate) deflate: Option<DeflateOptions>,
+    /// Streamed delivery: the largest piece handed out.
+    pub(crate) max_chunk: Option<usize>,
 }
 
 impl Options {
@@ -107,8 +109,20 @@ impl Options {
         self
     }
 
+    /// Hands data messages out in pieces of at most `max_chunk` bytes as their bytes
+    /// arrive, so a message never has to be held whole: read them with
+    /// [`WebSocket::recv_stream`](crate::WebSocket::recv_stream). `recv` still gives
+    /// whole messages (putting the pieces together). The message size limit
+    /// ([`max_message_size`](Self::max_message_size)) still applies: raise it for
+    /// large streamed messages.
+    pub fn streaming(mut self, max_chunk: usize) -> Self {
+        self.max_chunk = Some(max_chunk.max(1));
+        self
+    }
+
     /// Replaces the whole engine configuration (for knobs not exposed here). The
-    /// delivery mode is always whole messages.
+    /// delivery mode is set by [`streaming`](Self::streaming) (whole messages by
+    /// default).
     pub fn engine_config(mut self, config: Config) -> Self {
         self.config = config;
         self
@@ -117,7 +131,10 @@ impl Options {
     /// The engine configuration these options produce.
     pub fn to_engine_config(&self) -> Config {
         let mut config = self.config.clone();
-        config.delivery = wspc::Delivery::Messages;
+        config.delivery = match self.max_chunk {
+            Some(max_chunk) => wspc::Delivery::Chunks { max_chunk },
+            None => wspc::Delivery::Messages,
+        };
         config.framed_transmit = false;
         config
     }

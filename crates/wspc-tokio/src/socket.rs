@@ -15,6 +15,7 @@ use wspc::{CloseCode, CloseFrame, CloseState, Connection, MessageKind};
 use crate::driver::{Driver, Fanout, Side};
 use crate::error::{Error, Result};
 use crate::message::Message;
+use crate::streaming::{self, BufferUsage, FragmentSink, Received};
 
 /// A WebSocket connection over any `AsyncRead + AsyncWrite` stream (TCP, TLS, a pipe,
 /// [`tokio::io::duplex`]), driving the [`wspc`] engine.
@@ -152,6 +153,75 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         poll_fn(|cx| self.driver.poll_until_closed(cx, Side::Reader)).await
     }
 
+    /// The next message, with a data message that arrives in pieces
+    /// ([`Options::streaming`](crate::Options::streaming)) handed out as a
+    /// [`MessageStream`](crate::MessageStream) of its bytes as they arrive, rather than
+    /// whole. Control messages and the final Close come as [`Received::Message`], as
+    /// [`recv`](Self::recv) gives them; then `None`.
+    ///
+    /// ```no_run
+    /// use futures_util::StreamExt;
+    /// use tokio::io::AsyncWriteExt;
+    /// use wspc_tokio::{Options, Received};
+    ///
+    /// # async fn f(mut file: tokio::fs::File) -> wspc_tokio::Result<()> {
+    /// let (mut ws, _) = wspc_tokio::ClientBuilder::new("ws://127.0.0.1:9001/")?
+    ///     .options(Options::default().streaming(64 * 1024).max_message_size(8 << 30))
+    ///     .connect()
+    ///     .await?;
+    /// while let Some(received) = ws.recv_stream().await {
+    ///     match received? {
+    ///         Received::Stream(mut pieces) => {
+    ///             while let Some(piece) = pieces.next().await {
+    ///                 file.write_all(&piece?).await?;
+    ///             }
+    ///         }
+    ///         Received::Message(other) => println!("{other:?}"),
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn recv_stream(&mut self) -> Option<Result<Received<'_, S>>> {
+        streaming::recv_stream(&mut self.driver).await
+    }
+
+    /// Sends one message of `kind` whose payload is read from `reader` until its end,
+    /// in fragments of 64 KiB, without holding it whole (each fragment waits while the
+    /// write buffer is over its limit). Returns the message's length. A read error
+    /// fails the connection (Close 1011): a message begun cannot be taken back.
+    ///
+    /// ```no_run
+    /// # async fn f(mut ws: wspc_tokio::WebSocket<wspc_tokio::MaybeTlsStream>) -> wspc_tokio::Result<()> {
+    /// let file = tokio::fs::File::open("video.mp4").await?;
+    /// let sent = ws.send_reader(wspc_tokio::MessageKind::Binary, file).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_reader<R: AsyncRead + Unpin>(
+        &mut self,
+        kind: MessageKind,
+        reader: R,
+    ) -> Result<u64> {
+        streaming::send_reader(self, kind, reader).await
+    }
+
+    /// Sends one message of `kind` made of the chunks `stream` yields, each chunk one
+    /// fragment, without holding the message whole. Returns its length. An `Err` item
+    /// fails the connection (Close 1011).
+    pub async fn send_chunks<St, E>(&mut self, kind: MessageKind, stream: St) -> Result<u64>
+    where
+        St: Stream<Item = std::result::Result<Bytes, E>>,
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        streaming::send_chunks(self, kind, stream).await
+    }
+
+    /// What the socket's buffers hold now, by the engine's and this crate's own
+    /// accounting: the receive buffer's capacity, the bytes queued for writing, a
+    /// message being assembled.
+    pub fn buffer_usage(&mut self) -> BufferUsage {
+        streaming::usage(&mut self.driver)
+    }
+
     /// Splits the socket into a reader and a writer that can be used from different
     /// tasks at the same time. The reader answers Pings and Closes (writing the replies
     /// itself even while the writer is idle) and runs keepalive; the writer sends.
@@ -251,15 +321,33 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocket<S> {
     }
 }
 
+impl<S: AsyncRead + AsyncWrite + Unpin> FragmentSink for WebSocket<S> {
+    async fn fragment(&mut self, kind: MessageKind, data: Bytes, fin: bool) -> Result<()> {
+        self.send_fragment(kind, data, fin).await
+    }
+
+    async fn abort(&mut self) -> Result<()> {
+        abort(&mut self.driver)?;
+        self.flush().await
+    }
+}
+
+/// Queues the Close that fails a connection whose message cannot be completed.
+fn abort<S: AsyncRead + AsyncWrite + Unpin>(driver: &mut Driver<S>) -> Result<()> {
+    let frame = CloseFrame::new(CloseCode::SERVER_ERROR, "message source failed")
+        .map_err(wspc::SendError::from)?;
+    driver.start_send(Message::Close(Some(frame)))
+}
+
 #[derive(Debug)]
-struct Shared<S> {
+pub(crate) struct Shared<S> {
     driver: Mutex<Driver<S>>,
     subprotocol: Option<String>,
     deflate: Option<DeflateParams>,
 }
 
 impl<S> Shared<S> {
-    fn lock(&self) -> MutexGuard<'_, Driver<S>> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Driver<S>> {
         self.driver.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
@@ -283,6 +371,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WsReader<S> {
     /// The next message, as [`WebSocket::recv`].
     pub async fn recv(&mut self) -> Option<Result<Message>> {
         poll_fn(|cx| self.shared.lock().poll_recv(cx, Side::Reader)).await
+    }
+
+    /// The next message, streamed if it arrives in pieces, as
+    /// [`WebSocket::recv_stream`].
+    pub async fn recv_stream(&mut self) -> Option<Result<Received<'_, S>>> {
+        streaming::recv_stream_shared(&self.shared).await
+    }
+
+    /// The buffers' accounting, as [`WebSocket::buffer_usage`].
+    pub fn buffer_usage(&self) -> BufferUsage {
+        streaming::usage(&mut self.shared.lock())
     }
 
     /// Whether `writer` is the other half of this reader.
@@ -376,6 +475,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WsWriter<S> {
         self.flush().await
     }
 
+    /// Sends a message read from `reader`, as [`WebSocket::send_reader`].
+    pub async fn send_reader<R: AsyncRead + Unpin>(
+        &mut self,
+        kind: MessageKind,
+        reader: R,
+    ) -> Result<u64> {
+        streaming::send_reader(self, kind, reader).await
+    }
+
+    /// Sends a message made of a stream's chunks, as [`WebSocket::send_chunks`].
+    pub async fn send_chunks<St, E>(&mut self, kind: MessageKind, stream: St) -> Result<u64>
+    where
+        St: Stream<Item = std::result::Result<Bytes, E>>,
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        streaming::send_chunks(self, kind, stream).await
+    }
+
     /// Bytes queued and not yet written.
     pub fn buffered_amount(&self) -> usize {
         self.shared.lock().conn.buffered_amount()
@@ -424,5 +541,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WsWriter<S> {
             Poll::Ready(Err(Error::Closed)) => Poll::Ready(Ok(())),
             other => other,
         }
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> FragmentSink for WsWriter<S> {
+    async fn fragment(&mut self, kind: MessageKind, data: Bytes, fin: bool) -> Result<()> {
+        self.send_fragment(kind, data, fin).await
+    }
+
+    async fn abort(&mut self) -> Result<()> {
+        abort(&mut self.shared.lock())?;
+        self.flush().await
     }
 }

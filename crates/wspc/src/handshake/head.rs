@@ -7,8 +7,10 @@ use bytes::{Bytes, BytesMut};
 
 use super::HandshakeError;
 
+/// Finds the end of an HTTP head in a byte stream (re-exported as
+/// [`http1::HeadReader`](super::http1::HeadReader), documented there).
 #[derive(Debug, Default)]
-pub(crate) struct HeadReader {
+pub struct HeadReader {
     /// Bytes received and not part of the head: the head while it is incomplete, then
     /// what arrived behind it.
     buf: BytesMut,
@@ -21,7 +23,7 @@ pub(crate) struct HeadReader {
 impl HeadReader {
     /// Appends `data`; returns the head once it is complete (it ends with an empty line).
     /// Fails if more than `max` bytes arrive without the end of the head.
-    pub(crate) fn feed(
+    pub fn feed(
         &mut self,
         data: &[u8],
         max: usize,
@@ -49,7 +51,7 @@ impl HeadReader {
     }
 
     /// The bytes that arrived after the head (they belong to the WebSocket stream).
-    pub(crate) fn rest(&self) -> &[u8] {
+    pub fn rest(&self) -> &[u8] {
         if self.head.is_some() { &self.buf } else { &[] }
     }
 }

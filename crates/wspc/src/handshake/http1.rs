@@ -118,9 +118,29 @@ pub fn parse_response(
 
 /// Appends a request head: `METHOD target HTTP/1.1`, the header fields as they are, and
 /// the empty line. The target is the URI's path and query (`/` when empty); an absolute
-/// URI's authority is not written (put it in a `Host` field).
+/// URI's authority is not written (put it in a `Host` field). A `CONNECT` to a bare
+/// `host:port` (a proxy tunnel, RFC 9110 §9.3.6) is written in authority form.
+///
+/// ```
+/// use wspc::handshake::http1;
+///
+/// let connect = http::Request::connect("example.com:443")
+///     .header("host", "example.com:443")
+///     .body(())
+///     .unwrap();
+/// let mut bytes = Vec::new();
+/// http1::write_request_head(&connect, &mut bytes);
+/// assert_eq!(bytes, b"CONNECT example.com:443 HTTP/1.1\r\nhost: example.com:443\r\n\r\n");
+/// ```
 pub fn write_request_head(request: &http::Request<()>, out: &mut Vec<u8>) {
-    let target = request.uri().path_and_query().map_or("/", |pq| pq.as_str());
+    let uri = request.uri();
+    let authority_form = request.method() == Method::CONNECT
+        && uri.scheme().is_none()
+        && uri.path_and_query().is_none();
+    let target = match uri.authority() {
+        Some(authority) if authority_form => authority.as_str(),
+        _ => uri.path_and_query().map_or("/", |pq| pq.as_str()),
+    };
     let target = if target.is_empty() { "/" } else { target };
     out.extend_from_slice(request.method().as_str().as_bytes());
     out.push(b' ');
@@ -163,6 +183,24 @@ pub fn encode_response<B: AsRef<[u8]>>(response: &http::Response<B>) -> Vec<u8> 
     }
     out
 }
+
+/// Reads an HTTP head from a byte stream split anywhere: hand each read to
+/// [`feed`](HeadReader::feed) until it returns the complete head (request or status line,
+/// header fields, empty line), then parse it with [`parse_request`] or
+/// [`parse_response`]. Each byte is scanned once (linear however the bytes are split);
+/// more than `max` bytes without the end of the head is [`HandshakeError::HeadTooLarge`].
+/// The bytes that came after the head are in [`rest`](HeadReader::rest).
+///
+/// ```
+/// use wspc::handshake::http1::{self, HeadReader};
+///
+/// let mut reader = HeadReader::default();
+/// assert!(reader.feed(b"HTTP/1.1 200 Connection established\r\n", 8192).unwrap().is_none());
+/// let head = reader.feed(b"\r\n", 8192).unwrap().expect("whole head");
+/// assert_eq!(http1::parse_response(head, 16).unwrap().status, 200);
+/// assert!(reader.rest().is_empty());
+/// ```
+pub use super::head::HeadReader;
 
 fn write_fields(headers: &HeaderMap, out: &mut Vec<u8>) {
     for (name, value) in headers {
@@ -245,6 +283,21 @@ mod tests {
         let mut bytes = Vec::new();
         write_request_head(&request, &mut bytes);
         assert!(bytes.starts_with(b"GET / HTTP/1.1\r\n"));
+    }
+
+    #[test]
+    fn connect_to_an_authority_is_written_in_authority_form() {
+        let request = http::Request::connect("[::1]:8080").body(()).unwrap();
+        let mut bytes = Vec::new();
+        write_request_head(&request, &mut bytes);
+        assert!(bytes.starts_with(b"CONNECT [::1]:8080 HTTP/1.1\r\n"));
+        // An extended CONNECT (absolute URI) keeps the origin form.
+        let request = http::Request::connect("https://example.com/chat")
+            .body(())
+            .unwrap();
+        let mut bytes = Vec::new();
+        write_request_head(&request, &mut bytes);
+        assert!(bytes.starts_with(b"CONNECT /chat HTTP/1.1\r\n"));
     }
 
     #[test]
