@@ -87,6 +87,8 @@ pub struct ClientBuilder {
     max_redirects: usize,
     connect_timeout: Duration,
     handshake_timeout: Duration,
+    #[cfg(feature = "http2")]
+    http2: bool,
 }
 
 impl ClientBuilder {
@@ -102,6 +104,8 @@ impl ClientBuilder {
             max_redirects: 0,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            #[cfg(feature = "http2")]
+            http2: false,
         })
     }
 
@@ -232,6 +236,19 @@ impl ClientBuilder {
         self
     }
 
+    /// Opens the WebSocket over HTTP/2 (RFC 8441) when the server allows it (feature
+    /// `http2`): for `wss://`, TLS offers ALPN `h2` and `http/1.1`; for `ws://`, HTTP/2
+    /// with prior knowledge (h2c). When the server does not speak HTTP/2 or does not
+    /// advertise extended CONNECT, the connection falls back to HTTP/1.1 (a new
+    /// connection where the first one was HTTP/2). The response's
+    /// [`version`](http::Response::version) and [`MaybeTlsStream::is_http2`] tell which
+    /// was used.
+    #[cfg(feature = "http2")]
+    pub fn http2(mut self, on: bool) -> Self {
+        self.http2 = on;
+        self
+    }
+
     /// Connects (directly or through the proxy, then TLS for `wss://` with SNI and
     /// ALPN `http/1.1`) and runs the WebSocket handshake, following redirects if asked.
     pub async fn connect(self) -> Result<(WebSocket<MaybeTlsStream>, Response<()>)> {
@@ -267,6 +284,14 @@ impl ClientBuilder {
         &self,
         request: ClientRequest,
     ) -> Result<(WebSocket<MaybeTlsStream>, Response<()>)> {
+        #[cfg(feature = "http2")]
+        if self.http2 {
+            match self.connect_http2(&request).await {
+                Ok(Some(connected)) => return Ok(connected),
+                Ok(None) => {}
+                Err(e) => tracing::debug!("HTTP/2 failed ({e}); falling back to HTTP/1.1"),
+            }
+        }
         let tcp = self.open_tcp(&request).await?;
         let stream = if request.is_tls() {
             MaybeTlsStream::Tls(self.start_tls(tcp, request.host(), &[ALPN_HTTP11]).await?)
@@ -274,6 +299,41 @@ impl ClientBuilder {
             MaybeTlsStream::Plain(tcp)
         };
         self.handshake_over(stream, request).await
+    }
+
+    /// The steps over HTTP/2: TCP, TLS offering `h2` first (or h2c with prior knowledge
+    /// for `ws://`), the HTTP/2 handshake, the extended CONNECT. `Ok(None)` when TLS
+    /// chose HTTP/1.1 — then it goes on on the TLS stream it has: `Ok(Some)` then too.
+    /// An `Err` (no HTTP/2, no extended CONNECT) makes the caller start over with HTTP/1.1.
+    #[cfg(feature = "http2")]
+    async fn connect_http2(
+        &self,
+        request: &ClientRequest,
+    ) -> Result<Option<(WebSocket<MaybeTlsStream>, Response<()>)>> {
+        use crate::h2::Http2Connection;
+        const ALPN_H2: &[u8] = b"h2";
+        let tcp = self.open_tcp(request).await?;
+        let connection = if request.is_tls() {
+            let tls = self
+                .start_tls(tcp, request.host(), &[ALPN_H2, ALPN_HTTP11])
+                .await?;
+            if tls.get_ref().1.alpn_protocol() != Some(ALPN_H2) {
+                let stream = MaybeTlsStream::Tls(tls);
+                return self.handshake_over(stream, request.clone()).await.map(Some);
+            }
+            tokio::time::timeout(self.handshake_timeout, Http2Connection::handshake(tls)).await
+        } else {
+            tokio::time::timeout(self.handshake_timeout, Http2Connection::handshake(tcp)).await
+        }
+        .map_err(|_| Error::Timeout("HTTP/2 handshake"))??;
+        let request = self.configured(request.clone());
+        let (stream, established) =
+            tokio::time::timeout(self.handshake_timeout, connection.open(request))
+                .await
+                .map_err(|_| Error::Timeout("WebSocket handshake"))??;
+        let ws = WebSocket::from_connection(MaybeTlsStream::Http2(stream), established.connection)
+            .with_subprotocol(established.subprotocol);
+        Ok(Some((ws, established.response)))
     }
 
     /// Step 1: a TCP stream to the server — connected directly (every resolved address,
@@ -314,6 +374,14 @@ impl ClientBuilder {
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
+        let request = self.configured(request);
+        tokio::time::timeout(self.handshake_timeout, Box::pin(handshake(stream, request)))
+            .await
+            .map_err(|_| Error::Timeout("WebSocket handshake"))?
+    }
+
+    /// `request` with the builder's engine configuration and deflate offers.
+    fn configured(&self, request: ClientRequest) -> ClientRequest {
         let mut request = request.config(self.options.to_engine_config());
         if let Some(client) = self.deflate_client.clone().or_else(|| {
             self.options.deflate.map(|options| DeflateClient {
@@ -323,9 +391,7 @@ impl ClientBuilder {
         }) {
             request = request.extension(Arc::new(client));
         }
-        tokio::time::timeout(self.handshake_timeout, Box::pin(handshake(stream, request)))
-            .await
-            .map_err(|_| Error::Timeout("WebSocket handshake"))?
+        request
     }
 
     /// Runs the WebSocket handshake over a stream the caller connected (any transport;

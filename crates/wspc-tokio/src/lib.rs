@@ -34,9 +34,9 @@ mod driver;
 mod error;
 #[cfg(feature = "http2")]
 pub mod h2;
+mod happy_eyeballs;
 #[cfg(feature = "hyper")]
 pub mod hyper;
-mod happy_eyeballs;
 mod into_request;
 mod message;
 mod options;

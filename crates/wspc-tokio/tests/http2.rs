@@ -280,3 +280,169 @@ async fn malformed_extended_connects_get_their_status() {
     })
     .await;
 }
+
+// ---- ClientBuilder::http2: HTTP/2 over TLS (ALPN h2), h2c, and the fallbacks ----
+
+struct Pki {
+    ca_pem: String,
+    cert_pem: String,
+    key_pem: String,
+}
+
+fn pki() -> Pki {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair, SanType};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.subject_alt_names = vec![SanType::IpAddress("127.0.0.1".parse().unwrap())];
+    let key = KeyPair::generate().unwrap();
+    let cert = params.signed_by(&key, &ca).unwrap();
+    Pki {
+        ca_pem: ca.pem(),
+        cert_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+    }
+}
+
+/// How the TLS test server answers.
+#[derive(Clone, Copy, PartialEq)]
+enum Serves {
+    /// ALPN h2 and http/1.1: HTTP/2 with extended CONNECT, HTTP/1.1 upgrades otherwise.
+    Both,
+    /// ALPN http/1.1 only.
+    Http1Only,
+    /// ALPN h2 and http/1.1, but its HTTP/2 (hyper's) does not allow extended CONNECT.
+    Http2WithoutWebSockets,
+}
+
+/// A TLS echo server; every accepted connection's protocol is recorded ("h2"/"h1").
+async fn tls_server(
+    pki: &Pki,
+    serves: Serves,
+) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<&'static str>>>) {
+    let acceptor = wspc_tokio::ServerTls::from_pem(pki.cert_pem.as_bytes(), pki.key_pem.as_bytes())
+        .unwrap()
+        .http2(serves != Serves::Http1Only)
+        .acceptor()
+        .unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (l, addr) = listener().await;
+    let port: u16 = addr.rsplit(':').next().unwrap().parse().unwrap();
+    let record = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = l.accept().await {
+            let acceptor = acceptor.clone();
+            let record = record.clone();
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+                record.lock().unwrap().push(if h2 { "h2" } else { "h1" });
+                match (h2, serves) {
+                    (true, Serves::Http2WithoutWebSockets) => {
+                        let service = hyper::service::service_fn(|_req| async {
+                            Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::new())))
+                        });
+                        let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                            .serve_connection(TokioIo::new(tls), service)
+                            .await;
+                    }
+                    (true, _) => {
+                        let _ =
+                            serve_connection(tls, ServerBuilder::new(), |incoming| async move {
+                                if let H2Incoming::WebSocket(p) = incoming
+                                    && let Ok(ws) = p.accept(Accept::default())
+                                {
+                                    echo(ws).await;
+                                }
+                            })
+                            .await;
+                    }
+                    (false, _) => {
+                        if let Ok(ws) = ServerBuilder::new().accept(tls).await {
+                            echo(ws).await;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    (port, seen)
+}
+
+async fn http2_client(
+    url: &str,
+    ca: &str,
+) -> (
+    wspc_tokio::WebSocket<wspc_tokio::MaybeTlsStream>,
+    http::Response<()>,
+) {
+    wspc_tokio::ClientBuilder::new(url)
+        .unwrap()
+        .tls_root_ca_pem(ca.as_bytes())
+        .unwrap()
+        .http2(true)
+        .connect()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_client_uses_http2_over_tls_and_falls_back_to_http1() {
+    bounded(async {
+        let pki = pki();
+        for (serves, version, connections) in [
+            (Serves::Both, http::Version::HTTP_2, vec!["h2"]),
+            (Serves::Http1Only, http::Version::HTTP_11, vec!["h1"]),
+            // HTTP/2 without extended CONNECT: a second connection, HTTP/1.1.
+            (
+                Serves::Http2WithoutWebSockets,
+                http::Version::HTTP_11,
+                vec!["h2", "h1"],
+            ),
+        ] {
+            let (port, seen) = tls_server(&pki, serves).await;
+            let (mut ws, response) =
+                http2_client(&format!("wss://127.0.0.1:{port}/"), &pki.ca_pem).await;
+            assert_eq!(response.version(), version);
+            assert_eq!(ws.get_ref().is_http2(), version == http::Version::HTTP_2);
+            let payload = bytes(200_000, 9);
+            ws.send(Message::binary(payload.clone())).await.unwrap();
+            assert_eq!(ws.recv().await.unwrap().unwrap().into_bytes(), payload);
+            ws.close(CloseCode::NORMAL, "").await.unwrap();
+            assert_eq!(*seen.lock().unwrap(), connections);
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn h2c_with_prior_knowledge_and_its_fallback() {
+    bounded(async {
+        // An h2c server: HTTP/2 from the first byte.
+        let addr = h2_server(ServerBuilder::new()).await;
+        let (mut ws, response) = wspc_tokio::ClientBuilder::new(&format!("ws://{addr}/"))
+            .unwrap()
+            .http2(true)
+            .connect()
+            .await
+            .unwrap();
+        assert_eq!(response.version(), http::Version::HTTP_2);
+        ws.send(Message::text("h2c")).await.unwrap();
+        assert_eq!(ws.recv().await.unwrap().unwrap(), Message::text("h2c"));
+        // An HTTP/1.1-only server: the prior-knowledge attempt fails, HTTP/1.1 works.
+        let url = common::echo_server(ServerBuilder::new()).await;
+        let (mut ws, response) = wspc_tokio::ClientBuilder::new(&url)
+            .unwrap()
+            .http2(true)
+            .connect()
+            .await
+            .unwrap();
+        assert_eq!(response.version(), http::Version::HTTP_11);
+        ws.send(Message::text("h1")).await.unwrap();
+        assert_eq!(ws.recv().await.unwrap().unwrap(), Message::text("h1"));
+    })
+    .await;
+}

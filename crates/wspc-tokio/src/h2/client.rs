@@ -5,7 +5,7 @@ use bytes::Bytes;
 use h2::client::SendRequest;
 use h2::ext::Protocol;
 use tokio::io::{AsyncRead, AsyncWrite};
-use wspc::{ClientHandshake, ClientRequest};
+use wspc::{ClientHandshake, ClientRequest, Established};
 
 use super::H2Stream;
 use crate::error::{Error, Result};
@@ -58,6 +58,15 @@ impl Http2Connection {
         &self,
         request: ClientRequest,
     ) -> Result<(WebSocket<H2Stream>, http::Response<()>)> {
+        let (stream, established) = self.open(request).await?;
+        let ws = WebSocket::from_connection(stream, established.connection)
+            .with_subprotocol(established.subprotocol);
+        Ok((ws, established.response))
+    }
+
+    /// Opens the extended CONNECT stream for `request` and checks the answer: the
+    /// stream and the engine's established connection, for callers that wrap the stream.
+    pub(crate) async fn open(&self, request: ClientRequest) -> Result<(H2Stream, Established)> {
         if !self.supports_websockets() {
             return Err(Error::Http2Unsupported);
         }
@@ -71,9 +80,7 @@ impl Http2Connection {
         let response = response.await.map_err(h2_error)?;
         let (parts, body) = response.into_parts();
         let established = handshake.check_response(parts)?;
-        let ws = WebSocket::from_connection(H2Stream::new(stream, body), established.connection)
-            .with_subprotocol(established.subprotocol);
-        Ok((ws, established.response))
+        Ok((H2Stream::new(stream, body), established))
     }
 }
 

@@ -65,6 +65,9 @@ impl TlsInfo for MaybeTlsStream {
         match self {
             MaybeTlsStream::Plain(_) => None,
             MaybeTlsStream::Tls(s) => s.peer_certificates(),
+            // The HTTP/2 stream does not carry its connection's TLS session.
+            #[cfg(feature = "http2")]
+            MaybeTlsStream::Http2(_) => None,
         }
     }
 
@@ -72,6 +75,8 @@ impl TlsInfo for MaybeTlsStream {
         match self {
             MaybeTlsStream::Plain(_) => None,
             MaybeTlsStream::Tls(s) => TlsInfo::alpn_protocol(s),
+            #[cfg(feature = "http2")]
+            MaybeTlsStream::Http2(_) => Some(b"h2"),
         }
     }
 }

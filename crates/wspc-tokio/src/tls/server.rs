@@ -40,6 +40,8 @@ pub struct ServerTls {
     chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
     client_auth: ClientAuth,
+    /// ALPN offers `h2` before `http/1.1`.
+    http2: bool,
 }
 
 /// Whether clients must show a certificate.
@@ -67,6 +69,7 @@ impl Clone for ServerTls {
                     optional: *optional,
                 },
             },
+            http2: self.http2,
         }
     }
 }
@@ -82,6 +85,7 @@ impl ServerTls {
             chain,
             key,
             client_auth: ClientAuth::Off,
+            http2: false,
         })
     }
 
@@ -114,7 +118,16 @@ impl ServerTls {
         self
     }
 
-    /// The rustls configuration (ALPN `http/1.1`), for callers who adjust it further.
+    /// Offers HTTP/2 in ALPN (`h2`, then `http/1.1`), for servers that serve WebSockets
+    /// over HTTP/2 too (see [`h2::serve_connection`](crate::h2::serve_connection)); check
+    /// the negotiated protocol on each TLS stream.
+    pub fn http2(mut self, on: bool) -> Self {
+        self.http2 = on;
+        self
+    }
+
+    /// The rustls configuration (ALPN `http/1.1`, with `h2` first when
+    /// [`http2`](Self::http2) is on), for callers who adjust it further.
     pub fn config(&self) -> Result<ServerConfig> {
         let provider = provider()?;
         let builder = ServerConfig::builder_with_provider(provider.clone())
@@ -139,7 +152,11 @@ impl ServerTls {
         let mut config = builder
             .with_single_cert(self.chain.clone(), self.key.clone_key())
             .map_err(Error::Tls)?;
-        config.alpn_protocols = vec![ALPN_HTTP11.to_vec()];
+        config.alpn_protocols = if self.http2 {
+            vec![b"h2".to_vec(), ALPN_HTTP11.to_vec()]
+        } else {
+            vec![ALPN_HTTP11.to_vec()]
+        };
         Ok(config)
     }
 

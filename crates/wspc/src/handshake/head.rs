@@ -23,11 +23,7 @@ pub struct HeadReader {
 impl HeadReader {
     /// Appends `data`; returns the head once it is complete (it ends with an empty line).
     /// Fails if more than `max` bytes arrive without the end of the head.
-    pub fn feed(
-        &mut self,
-        data: &[u8],
-        max: usize,
-    ) -> Result<Option<&Bytes>, HandshakeError> {
+    pub fn feed(&mut self, data: &[u8], max: usize) -> Result<Option<&Bytes>, HandshakeError> {
         self.buf.extend_from_slice(data);
         if self.head.is_none() {
             let from = self.scanned.saturating_sub(3);
