@@ -30,6 +30,8 @@ pub struct ConnectConfig {
     pub insecure: bool,
     /// Which proxy to go through.
     pub proxy: ProxyChoice,
+    /// Open the WebSocket over HTTP/2 (RFC 8441) when the server allows it.
+    pub http2: bool,
     /// Ping after this much silence (the Pong must come within the same interval).
     pub ping_interval: Option<Duration>,
     /// Offer permessage-deflate.
@@ -137,7 +139,8 @@ async fn client(config: ConnectConfig) -> Result<(), ConnectError> {
         .options(options)
         .deflate(config.deflate.then(DeflateOptions::default))
         .connect_timeout(Duration::from_secs(10))
-        .handshake_timeout(Duration::from_secs(10));
+        .handshake_timeout(Duration::from_secs(10))
+        .http2(config.http2);
     for header in &config.headers {
         let (name, value) = header
             .split_once(':')
@@ -167,7 +170,7 @@ async fn client(config: ConnectConfig) -> Result<(), ConnectError> {
         ProxyChoice::Url(url) => builder
             .proxy(Proxy::new(url).map_err(|e| ConnectError::Usage(format!("--proxy: {e}")))?),
     };
-    let (mut ws, _response) = builder.connect().await.map_err(ConnectError::Connect)?;
+    let (mut ws, response) = builder.connect().await.map_err(ConnectError::Connect)?;
     let deflate = match ws.deflate() {
         Some(p) => format!(
             "permessage-deflate (server window {} bits{}, client window {} bits{})",
@@ -187,8 +190,9 @@ async fn client(config: ConnectConfig) -> Result<(), ConnectError> {
         None => "no extension".into(),
     };
     tracing::info!(
-        "connected to {} (subprotocol {}, {deflate})",
+        "connected to {} over {:?} (subprotocol {}, {deflate})",
         config.url,
+        response.version(),
         ws.subprotocol().unwrap_or("none"),
     );
 

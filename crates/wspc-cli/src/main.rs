@@ -111,6 +111,10 @@ struct ConnectArgs {
     /// Connect directly, ignoring the proxy environment variables.
     #[arg(long)]
     no_proxy: bool,
+    /// Open the WebSocket over HTTP/2 (RFC 8441): ALPN h2 for wss://, prior knowledge
+    /// (h2c) for ws://; falls back to HTTP/1.1 when the server does not allow it.
+    #[arg(long)]
+    http2: bool,
     /// Ping after this much silence; no Pong within the same time fails the connection.
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     ping_interval: Option<Duration>,
@@ -246,6 +250,7 @@ fn main() -> ExitCode {
                     (None, true) => connect::ProxyChoice::Off,
                     (None, false) => connect::ProxyChoice::FromEnv,
                 },
+                http2: a.http2,
                 ping_interval: a.ping_interval,
                 deflate: !a.no_deflate,
                 raw: a.raw,
