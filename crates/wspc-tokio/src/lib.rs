@@ -49,7 +49,9 @@ pub use wspc::deflate::{
     DeflateClient, DeflateOffer, DeflateOptions, DeflateParams, DeflateServer,
 };
 pub use wspc::handshake::Request;
-pub use wspc::{CloseCode, CloseFrame, CloseState, Limits, MessageKind, Utf8Bytes};
+pub use wspc::{
+    CloseCode, CloseFrame, CloseState, Limits, MessageKind, PreparedMessage, Utf8Bytes,
+};
 
 /// Re-exported so callers can name the TLS types without depending on the crates.
 pub use tokio_rustls;
