@@ -91,12 +91,17 @@ where
                 phase = Phase::Closing;
             }
         }
-        for _ in 0..EVENTS_PER_WAKE {
+        let mut budget = EVENTS_PER_WAKE;
+        while budget > 0 {
             let mut progressed = false;
-            if let Phase::Open = phase
+            // What the topic sent, into the write buffer while it has room; it leaves in
+            // one vectored write when the socket has nothing more to read.
+            while budget > 0
+                && let Phase::Open = phase
                 && let Poll::Ready(Ok(())) = Pin::new(&mut *ws).poll_ready(cx)
                 && let Poll::Ready(Some(message)) = sub.queue.poll_recv(cx)
             {
+                budget -= 1;
                 progressed = true;
                 if ws.start_send_prepared(&message).is_ok() {
                     shard.messages_out.fetch_add(1, Ordering::Relaxed);
@@ -105,6 +110,7 @@ where
                         .fetch_add(message.payload().len() as u64, Ordering::Relaxed);
                 }
             }
+            budget = budget.saturating_sub(1);
             match Pin::new(&mut *ws).poll_next(cx) {
                 Poll::Ready(Some(Ok(msg @ (Message::Text(_) | Message::Binary(_))))) => {
                     progressed = true;
