@@ -16,8 +16,8 @@
 //! same order). Every payload carries its sequence number and send time; each subscriber
 //! checks it gets every message once, in order, and records the latency. One JSON line.
 //!
-//! `idle`: prints `ready N` on stdout once N connections are open and have echoed, holds
-//! them for `--hold`, then closes them.
+//! `idle`: prints `ready N` on stdout once N connections are open and have echoed one
+//! message (not with `--silent`), holds them for `--hold`, then closes them.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -64,6 +64,9 @@ enum Command {
         /// Seconds to hold them.
         #[arg(long, default_value_t = 20.0)]
         hold: f64,
+        /// Send nothing (for a broadcast server, where an echo would reach everyone).
+        #[arg(long)]
+        silent: bool,
     },
 }
 
@@ -123,7 +126,8 @@ fn main() {
             url,
             connections,
             hold,
-        } => rt.block_on(idle(url, connections, hold)),
+            silent,
+        } => rt.block_on(idle(url, connections, hold, silent)),
     }
 }
 
@@ -257,12 +261,12 @@ async fn broadcast(
     );
 }
 
-async fn idle(url: String, n: usize, hold: f64) {
+async fn idle(url: String, n: usize, hold: f64, silent: bool) {
     let mut conns = open_many(std::slice::from_ref(&url), n).await;
-    for ws in conns.iter_mut() {
+    for ws in conns.iter_mut().filter(|_| !silent) {
         ws.send(Message::binary(vec![7u8; 20])).await.expect("send");
     }
-    for ws in conns.iter_mut() {
+    for ws in conns.iter_mut().filter(|_| !silent) {
         match ws.recv().await {
             Some(Ok(Message::Binary(_))) => {}
             other => panic!("no echo: {other:?}"),
