@@ -54,6 +54,9 @@ enum Command {
         /// Seconds before measuring.
         #[arg(long, default_value_t = 2.0)]
         warmup: f64,
+        /// Subscribers offer permessage-deflate.
+        #[arg(long)]
+        deflate: bool,
     },
     /// Many idle connections.
     Idle {
@@ -72,9 +75,10 @@ enum Command {
 
 type Ws = WebSocket<MaybeTlsStream>;
 
-async fn open(url: &str) -> Ws {
+async fn open(url: &str, deflate: bool) -> Ws {
     ClientBuilder::new(url)
         .expect("a ws:// URL")
+        .deflate(deflate.then(Default::default))
         .connect()
         .await
         .unwrap_or_else(|e| panic!("cannot connect to {url}: {e}"))
@@ -82,14 +86,14 @@ async fn open(url: &str) -> Ws {
 }
 
 /// Opens `n` connections to `urls` (round-robin), 100 at a time.
-async fn open_many(urls: &[String], n: usize) -> Vec<Ws> {
+async fn open_many(urls: &[String], n: usize, deflate: bool) -> Vec<Ws> {
     let mut out = Vec::with_capacity(n);
     let mut i = 0;
     while i < n {
         let batch: Vec<_> = (i..(i + 100).min(n))
             .map(|j| {
                 let url = urls[j % urls.len()].clone();
-                tokio::spawn(async move { open(&url).await })
+                tokio::spawn(async move { open(&url, deflate).await })
             })
             .collect();
         for task in batch {
@@ -114,6 +118,7 @@ fn main() {
             size,
             duration,
             warmup,
+            deflate,
         } => rt.block_on(broadcast(
             url,
             subscribers,
@@ -121,6 +126,7 @@ fn main() {
             size.max(16),
             duration,
             warmup,
+            deflate,
         )),
         Command::Idle {
             url,
@@ -144,10 +150,11 @@ async fn broadcast(
     size: usize,
     duration: f64,
     warmup: f64,
+    deflate: bool,
 ) {
     let base = Instant::now();
-    let subs = open_many(&urls, n).await;
-    let mut publisher = open(&urls[0]).await;
+    let subs = open_many(&urls, n, deflate).await;
+    let mut publisher = open(&urls[0], false).await;
     // Let every server (and the broker) register the subscriptions.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let stats = Arc::new(Stats {
@@ -248,6 +255,7 @@ async fn broadcast(
             "servers": urls.len(),
             "window": window,
             "size": size,
+            "deflate": deflate,
             "duration_s": duration,
             "published_per_sec": sent_measured as f64 / duration,
             "delivered_per_sec": delivered as f64 / duration,
@@ -262,7 +270,7 @@ async fn broadcast(
 }
 
 async fn idle(url: String, n: usize, hold: f64, silent: bool) {
-    let mut conns = open_many(std::slice::from_ref(&url), n).await;
+    let mut conns = open_many(std::slice::from_ref(&url), n, false).await;
     for ws in conns.iter_mut().filter(|_| !silent) {
         ws.send(Message::binary(vec![7u8; 20])).await.expect("send");
     }

@@ -103,6 +103,10 @@ struct ServeArgs {
     /// or rediss:// for TLS), so topics span all of them.
     #[arg(long, value_name = "URL")]
     broker: Option<String>,
+    /// Trust the CA certificate(s) in this PEM file for a rediss:// broker (instead of
+    /// the system's and the webpki roots).
+    #[arg(long, requires = "broker", value_name = "FILE")]
+    broker_ca: Option<PathBuf>,
 }
 
 /// `wspc connect` flags.
@@ -249,6 +253,7 @@ fn main() -> ExitCode {
                 broadcast_queue: a.broadcast_queue,
                 no_echo_to_sender: a.no_echo_to_sender,
                 broker: a.broker,
+                broker_ca: a.broker_ca,
             };
             exit_status("serve", serve::run(config))
         }

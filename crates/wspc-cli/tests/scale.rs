@@ -558,3 +558,121 @@ async fn three_servers_share_topics_through_redis_and_survive_its_restart() {
     })
     .await;
 }
+
+/// A CA, and a certificate for 127.0.0.1 signed by it (PEM files in `dir`).
+fn tls_files(dir: &common::TempDir) -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap()
+        .signed_by(&key, &ca)
+        .unwrap();
+    let paths = (
+        dir.path("ca.pem"),
+        dir.path("cert.pem"),
+        dir.path("key.pem"),
+    );
+    std::fs::write(&paths.0, ca.pem()).unwrap();
+    std::fs::write(&paths.1, cert.pem()).unwrap();
+    std::fs::write(&paths.2, key.serialize_pem()).unwrap();
+    let s = |p: std::path::PathBuf| p.to_string_lossy().into_owned();
+    (s(paths.0), s(paths.1), s(paths.2))
+}
+
+#[tokio::test]
+async fn rediss_with_a_password_joins_two_servers() {
+    let Some(bin) = redis_server_path() else {
+        assert!(
+            !required(),
+            "redis-server is missing (CI installs it with .ci/install.sh)"
+        );
+        eprintln!("SKIP: redis-server is missing (apt-get install redis-server)");
+        return;
+    };
+    let dir = common::TempDir::new("rediss");
+    let (ca, cert, key) = tls_files(&dir);
+    let port = free_port();
+    // TLS only (no plain port), a password, no client certificates.
+    let mut child = Command::new(bin)
+        .args([
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--tls-port",
+            &port.to_string(),
+        ])
+        .args([
+            "--tls-cert-file",
+            &cert,
+            "--tls-key-file",
+            &key,
+            "--tls-ca-cert-file",
+            &ca,
+        ])
+        .args(["--tls-auth-clients", "no", "--requirepass", "s3cret"])
+        .args(["--save", "", "--appendonly", "no"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn redis-server");
+    let until = Instant::now() + LIMIT;
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < until, "redis-server (TLS) did not listen");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let url = format!("rediss://:s3cret@127.0.0.1:{port}/");
+    let a = Server::start(&["--mode", "broadcast", "--broker", &url, "--broker-ca", &ca]);
+    let b = Server::start(&["--mode", "broadcast", "--broker", &url, "--broker-ca", &ca]);
+    let wrong = format!("rediss://:wrong@127.0.0.1:{port}/");
+    let refused = Server::start(&[
+        "--mode",
+        "broadcast",
+        "--broker",
+        &wrong,
+        "--broker-ca",
+        &ca,
+    ]);
+    bounded(async {
+        for s in [&a, &b] {
+            wait_until("the broker connected over TLS", || {
+                metric(s.port, "wspc_broker_up") == 1.0
+            })
+            .await;
+        }
+        let mut sub = connect(b.port, "/secure").await;
+        let mut publisher = connect(a.port, "/secure").await;
+        wait_until("b subscribed", || {
+            metric(b.port, "wspc_topic_subscribers{topic=\"secure\"}") == 1.0
+        })
+        .await;
+        // The subscription reaches Redis shortly after; publish until one arrives.
+        let mut got = None;
+        for i in 0..200 {
+            publisher
+                .send(Message::text(format!("hello {i}")))
+                .await
+                .unwrap();
+            if let Ok(Some(Ok(Message::Text(t)))) =
+                tokio::time::timeout(Duration::from_millis(50), sub.recv()).await
+            {
+                got = Some(t.as_str().to_string());
+                break;
+            }
+        }
+        assert!(
+            got.is_some_and(|t| t.starts_with("hello")),
+            "nothing crossed over rediss://"
+        );
+        // A wrong password: never up, the reason logged, the password not.
+        refused.wait_log("broker rediss://:***@127.0.0.1");
+        assert_eq!(metric(refused.port, "wspc_broker_up"), 0.0);
+        assert!(!refused.log().contains("wrong"), "{}", refused.log());
+    })
+    .await;
+    let _ = child.kill();
+    let _ = child.wait();
+}

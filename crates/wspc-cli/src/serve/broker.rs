@@ -1,5 +1,6 @@
-//! The Redis broker: `--broker redis://HOST:PORT[/DB]` (or `rediss://`, TLS; a password
-//! as `redis://:PASSWORD@HOST`) joins every `wspc serve` using the same Redis, so a
+//! The Redis broker: `--broker redis://HOST:PORT[/DB]` (or `rediss://`, TLS, trusting
+//! the system's roots, the webpki roots or `--broker-ca`; a password as
+//! `redis://:PASSWORD@HOST`) joins every `wspc serve` using the same Redis, so a
 //! message published on a topic reaches that topic's subscribers on every server.
 //!
 //! - **Channels**: topic `T` is the Redis channel `wspc:T`. Each process subscribes only
@@ -150,9 +151,20 @@ fn decode(bytes: &[u8]) -> Option<(u64, wspc::Message)> {
 }
 
 impl Broker {
-    /// A broker for `url` (checked now; connected when it runs).
-    pub(crate) fn new(url: &str) -> Result<Broker, ServeError> {
-        let client = redis::Client::open(url).map_err(|e| ServeError::Broker(e.to_string()))?;
+    /// A broker for `url` (checked now; connected when it runs); `ca`: PEM certificates
+    /// to trust for `rediss://` instead of the system's and the webpki roots.
+    pub(crate) fn new(url: &str, ca: Option<Vec<u8>>) -> Result<Broker, ServeError> {
+        let client = match ca {
+            None => redis::Client::open(url),
+            Some(root_cert) => redis::Client::build_with_tls(
+                url,
+                redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(root_cert),
+                },
+            ),
+        }
+        .map_err(|e| ServeError::Broker(e.to_string()))?;
         let (commands_tx, commands) = mpsc::unbounded_channel();
         let (outgoing_tx, outgoing) = mpsc::channel(OUTGOING);
         let handle = BrokerHandle(Arc::new(HandleInner {

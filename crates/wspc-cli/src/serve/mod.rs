@@ -108,6 +108,8 @@ pub struct ServeConfig {
     pub no_echo_to_sender: bool,
     /// Broadcast mode: `redis://` or `rediss://` URL of the broker joining servers.
     pub broker: Option<String>,
+    /// PEM CA certificate(s) to trust for a `rediss://` broker.
+    pub broker_ca: Option<PathBuf>,
 }
 
 /// Why the server could not run.
@@ -209,7 +211,10 @@ pub fn run(config: ServeConfig) -> Result<(), ServeError> {
     let listeners = listen::bind(&config.listen, if per_core { threads } else { 1 })?;
     let local = listeners[0].local_addr().map_err(ServeError::Runtime)?;
     let broker = match (&config.broker, config.mode) {
-        (Some(url), Mode::Broadcast) => Some(broker::Broker::new(url)?),
+        (Some(url), Mode::Broadcast) => {
+            let ca = config.broker_ca.as_ref().map(read).transpose()?;
+            Some(broker::Broker::new(url, ca)?)
+        }
         (Some(_), Mode::Echo) => {
             return Err(ServeError::Broker("needs --mode broadcast".into()));
         }
