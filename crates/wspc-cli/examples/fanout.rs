@@ -218,7 +218,7 @@ async fn broadcast(
             in_flight += 1;
         }
         publisher.flush().await.expect("flush");
-        match tokio::time::timeout(Duration::from_secs(10), publisher.recv()).await {
+        match tokio::time::timeout(Duration::from_secs(60), publisher.recv()).await {
             Ok(Some(Ok(Message::Binary(_)))) => in_flight -= 1,
             Ok(Some(Ok(_))) => {}
             other => panic!("publisher: {other:?}"),
