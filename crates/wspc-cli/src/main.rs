@@ -87,6 +87,10 @@ struct ServeArgs {
     /// beyond it takes the slot of the oldest, which is closed.
     #[arg(long, default_value_t = 1024, value_name = "N")]
     max_handshakes: usize,
+    /// Most connections in the opening handshake from one IP address; more are closed at
+    /// once. 0: no limit (the default: clients behind one NAT or proxy share an address).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    max_handshakes_per_ip: usize,
     /// Longest opening handshake (TLS and the HTTP request).
     #[arg(long, default_value = "5s", value_parser = parse_duration, value_name = "DURATION")]
     handshake_timeout: Duration,
@@ -248,6 +252,7 @@ fn main() -> ExitCode {
                 idle_timeout: a.idle_timeout,
                 max_connections: a.max_connections,
                 max_handshakes: a.max_handshakes,
+                max_handshakes_per_ip: a.max_handshakes_per_ip,
                 handshake_timeout: a.handshake_timeout,
                 deflate: !a.no_deflate,
                 broadcast_queue: a.broadcast_queue,

@@ -312,6 +312,43 @@ async fn handshake_slots_keep_slowloris_from_locking_clients_out() {
     .await;
 }
 
+#[tokio::test]
+async fn one_address_holds_at_most_its_share_of_handshake_slots() {
+    let server = Server::start(&["--max-handshakes", "50", "--max-handshakes-per-ip", "10"]);
+    bounded(async {
+        // 200 slowloris sockets from 127.0.0.2 (another loopback address).
+        let mut idle = Vec::new();
+        for _ in 0..200 {
+            let socket = tokio::net::TcpSocket::new_v4().unwrap();
+            socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+            let mut s = socket
+                .connect(format!("127.0.0.1:{}", server.port).parse().unwrap())
+                .await
+                .unwrap();
+            tokio::io::AsyncWriteExt::write_all(&mut s, b"G")
+                .await
+                .unwrap();
+            idle.push(s);
+        }
+        wait_until("the address's extra sockets refused", || {
+            metric(server.port, "wspc_handshakes_refused_total") >= 190.0
+        })
+        .await;
+        let m = metrics(server.port);
+        assert_eq!(m["wspc_handshakes_refused_total"], 190.0);
+        assert!(m["wspc_handshakes_pending"] <= 10.0, "{m:?}");
+        assert_eq!(
+            m["wspc_handshakes_evicted_total"], 0.0,
+            "no one else pushed out"
+        );
+        // Another address is served.
+        let mut ws = connect(server.port, "/").await;
+        ws.send(Message::text("hello")).await.unwrap();
+        assert_eq!(take(&mut ws, 1).await, ["hello"]);
+    })
+    .await;
+}
+
 // ---------------------------------------------------------------------------------------
 // Three servers and a real Redis.
 

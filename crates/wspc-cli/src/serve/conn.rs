@@ -90,7 +90,15 @@ pub(crate) async fn serve(state: Arc<State>, tcp: TcpStream, peer: SocketAddr) {
         Some(acceptor) => {
             let state = &state;
             Box::pin(async move {
-                let (slot, _) = state.slots.acquire();
+                let Some((slot, _)) = state.slots.acquire(peer.ip()) else {
+                    state
+                        .metrics
+                        .shard()
+                        .handshakes_refused
+                        .fetch_add(1, Ordering::Relaxed);
+                    tracing::debug!(id, %peer, "refused: --max-handshakes-per-ip reached");
+                    return;
+                };
                 let handshake =
                     tokio::time::timeout(state.config.handshake_timeout, acceptor.accept(tcp));
                 let stream = tokio::select! {
@@ -172,7 +180,15 @@ async fn handshake<'a, S>(
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let (slot, _) = state.slots.acquire();
+    let Some((slot, _)) = state.slots.acquire(peer.ip()) else {
+        state
+            .metrics
+            .shard()
+            .handshakes_refused
+            .fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(id, %peer, "refused: --max-handshakes-per-ip reached");
+        return None;
+    };
     let read = tokio::select! {
         r = state.builder.read_request(stream) => r,
         _ = slot.evicted() => {

@@ -44,6 +44,7 @@ pub(crate) struct Shard {
     pub(crate) refused: AtomicU64,
     pub(crate) handshakes_evicted: AtomicU64,
     pub(crate) handshakes_failed: AtomicU64,
+    pub(crate) handshakes_refused: AtomicU64,
     pub(crate) slow_consumers: AtomicU64,
     closes: [AtomicU64; CODE_SLOTS],
 }
@@ -167,6 +168,13 @@ pub(crate) fn render(state: &State) -> String {
         "wspc_handshakes_evicted_total",
         "Handshakes closed to make room for a newer one (--max-handshakes).",
         |s| get(&s.handshakes_evicted),
+    );
+    counter(
+        &mut out,
+        m,
+        "wspc_handshakes_refused_total",
+        "Connections closed at once: their address had --max-handshakes-per-ip pending.",
+        |s| get(&s.handshakes_refused),
     );
     counter(
         &mut out,

@@ -98,6 +98,8 @@ pub struct ServeConfig {
     /// Most connections in the opening handshake at once (TLS and HTTP); a new one
     /// beyond it takes the slot of the oldest.
     pub max_handshakes: usize,
+    /// Most connections in the opening handshake from one address (0: no limit).
+    pub max_handshakes_per_ip: usize,
     /// Longest opening handshake (TLS and HTTP request).
     pub handshake_timeout: Duration,
     /// Accept permessage-deflate offers.
@@ -238,7 +240,7 @@ pub fn run(config: ServeConfig) -> Result<(), ServeError> {
         broker = if broker.is_some() { ", broker on" } else { "" },
     );
     let state = Arc::new(State {
-        slots: Slots::new(config.max_handshakes),
+        slots: Slots::new(config.max_handshakes, config.max_handshakes_per_ip),
         metrics: Metrics::new(threads + 1),
         topics: Topics::new(broker.as_ref().map(|b| b.handle())),
         builder,

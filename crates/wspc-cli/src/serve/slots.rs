@@ -9,8 +9,13 @@
 //! `--max-handshakes` new connections within that time, while sockets that merely sit in
 //! their handshake are pushed out by every newcomer. Every handshake is also bounded by
 //! `--handshake-timeout`.
+//!
+//! With `--max-handshakes-per-ip N`, a connection from an address that already has N
+//! pending handshakes is closed at once: an attacker on one address then holds at most N
+//! slots and cannot push out the handshakes of other addresses.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -21,16 +26,19 @@ const DONE: u8 = 1;
 const EVICTED: u8 = 2;
 
 /// One pending handshake's slot state.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Entry {
     state: AtomicU8,
     evicted: Notify,
+    ip: IpAddr,
 }
 
 /// The slots of the whole process.
 #[derive(Debug)]
 pub(crate) struct Slots {
     max: usize,
+    /// Pending handshakes per address (0: no limit).
+    per_ip: usize,
     inner: Mutex<Inner>,
 }
 
@@ -40,6 +48,19 @@ struct Inner {
     live: usize,
     /// Oldest first; entries already done are skipped (and compacted away).
     queue: VecDeque<Arc<Entry>>,
+    /// Pending handshakes per address (kept only with a per-address limit).
+    by_ip: HashMap<IpAddr, usize>,
+}
+
+impl Inner {
+    fn release_ip(&mut self, ip: IpAddr) {
+        if let Some(n) = self.by_ip.get_mut(&ip) {
+            *n -= 1;
+            if *n == 0 {
+                self.by_ip.remove(&ip);
+            }
+        }
+    }
 }
 
 /// A slot held by one connection; released on drop.
@@ -50,10 +71,11 @@ pub(crate) struct Slot<'a> {
 }
 
 impl Slots {
-    /// `max` slots (at least one).
-    pub(crate) fn new(max: usize) -> Slots {
+    /// `max` slots (at least one), at most `per_ip` per address (0: no limit).
+    pub(crate) fn new(max: usize, per_ip: usize) -> Slots {
         Slots {
             max: max.max(1),
+            per_ip,
             inner: Mutex::new(Inner::default()),
         }
     }
@@ -67,10 +89,22 @@ impl Slots {
         self.lock().live
     }
 
-    /// Takes a slot; returns it and whether an older handshake was evicted for it.
-    pub(crate) fn acquire(&self) -> (Slot<'_>, bool) {
-        let entry = Arc::new(Entry::default());
+    /// Takes a slot for a connection from `ip`; returns it and whether an older handshake
+    /// was evicted for it, or `None` when `ip` has its limit of pending handshakes.
+    pub(crate) fn acquire(&self, ip: IpAddr) -> Option<(Slot<'_>, bool)> {
+        let entry = Arc::new(Entry {
+            state: AtomicU8::new(PENDING),
+            evicted: Notify::new(),
+            ip,
+        });
         let mut inner = self.lock();
+        if self.per_ip > 0 {
+            let n = inner.by_ip.entry(ip).or_insert(0);
+            if *n >= self.per_ip {
+                return None;
+            }
+            *n += 1;
+        }
         let mut evicted = false;
         while inner.live >= self.max {
             let Some(oldest) = inner.queue.pop_front() else {
@@ -82,6 +116,9 @@ impl Slots {
                 .is_ok()
             {
                 inner.live -= 1;
+                if self.per_ip > 0 {
+                    inner.release_ip(oldest.ip);
+                }
                 oldest.evicted.notify_one();
                 evicted = true;
             }
@@ -95,7 +132,7 @@ impl Slots {
                 .retain(|e| e.state.load(Ordering::Acquire) == PENDING);
         }
         drop(inner);
-        (Slot { slots: self, entry }, evicted)
+        Some((Slot { slots: self, entry }, evicted))
     }
 }
 
@@ -114,7 +151,11 @@ impl Drop for Slot<'_> {
             .compare_exchange(PENDING, DONE, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
         {
-            self.slots.lock().live -= 1;
+            let mut inner = self.slots.lock();
+            inner.live -= 1;
+            if self.slots.per_ip > 0 {
+                inner.release_ip(self.entry.ip);
+            }
         }
     }
 }
@@ -123,14 +164,16 @@ impl Drop for Slot<'_> {
 mod tests {
     use super::*;
 
+    const HOME: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
     #[tokio::test]
     async fn the_oldest_pending_handshake_makes_room() {
-        let slots = Slots::new(2);
-        let (a, evicted) = slots.acquire();
+        let slots = Slots::new(2, 0);
+        let (a, evicted) = slots.acquire(HOME).unwrap();
         assert!(!evicted);
-        let (b, _) = slots.acquire();
+        let (b, _) = slots.acquire(HOME).unwrap();
         assert_eq!(slots.pending(), 2);
-        let (c, evicted) = slots.acquire();
+        let (c, evicted) = slots.acquire(HOME).unwrap();
         assert!(evicted, "a full pool evicts");
         assert_eq!(slots.pending(), 2);
         // `a` was the oldest: its eviction is signalled (even before it waits).
@@ -141,7 +184,7 @@ mod tests {
         assert_eq!(slots.pending(), 2);
         drop(b);
         assert_eq!(slots.pending(), 1);
-        let (d, evicted) = slots.acquire();
+        let (d, evicted) = slots.acquire(HOME).unwrap();
         assert!(!evicted, "room again");
         drop((c, d));
         assert_eq!(slots.pending(), 0);
@@ -149,13 +192,34 @@ mod tests {
 
     #[test]
     fn finished_handshakes_do_not_pile_up() {
-        let slots = Slots::new(4);
+        let slots = Slots::new(4, 0);
         for _ in 0..10_000 {
-            let (slot, evicted) = slots.acquire();
+            let (slot, evicted) = slots.acquire(HOME).unwrap();
             assert!(!evicted);
             drop(slot);
         }
         assert!(slots.lock().queue.len() <= 2 * 4 + 65);
         assert_eq!(slots.pending(), 0);
+    }
+
+    #[test]
+    fn one_address_cannot_take_more_than_its_share() {
+        let other = IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 2));
+        let slots = Slots::new(3, 2);
+        let (a, _) = slots.acquire(other).unwrap();
+        let (b, _) = slots.acquire(other).unwrap();
+        assert!(slots.acquire(other).is_none(), "its limit");
+        let (c, evicted) = slots.acquire(HOME).unwrap();
+        assert!(!evicted);
+        // Full: the next handshake evicts the oldest (`a`), which gives `other` a place.
+        let (d, evicted) = slots.acquire(HOME).unwrap();
+        assert!(evicted);
+        assert!(slots.acquire(HOME).is_none(), "HOME has its 2");
+        let (f, evicted) = slots.acquire(other).unwrap();
+        assert!(evicted, "b evicted");
+        assert_eq!(slots.pending(), 3);
+        drop((a, b, c, d, f));
+        assert_eq!(slots.pending(), 0);
+        assert!(slots.lock().by_ip.is_empty());
     }
 }
