@@ -48,9 +48,9 @@ struct ServeArgs {
     /// sender's topic (the URL path).
     #[arg(short, long, value_enum, default_value_t = serve::Mode::Echo)]
     mode: serve::Mode,
-    /// Threads serving connections. Default: the cores this process may use.
-    #[arg(long, value_name = "N")]
-    threads: Option<usize>,
+    /// Threads serving connections (1–1024). Default: the cores this process may use.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    threads: Option<u16>,
     /// per-core: a single-threaded runtime and an SO_REUSEPORT listener per thread;
     /// work-stealing: one tokio multi-thread runtime.
     #[arg(long, value_enum, default_value_t = serve::Runtime::PerCore)]
@@ -97,9 +97,10 @@ struct ServeArgs {
     /// Refuse permessage-deflate (accepted by default).
     #[arg(long)]
     no_deflate: bool,
-    /// Broadcast mode: messages queued per client before it is closed as too slow (1008).
-    #[arg(long, default_value_t = 1024, value_name = "N")]
-    broadcast_queue: usize,
+    /// Broadcast mode: messages queued per client before it is closed as too slow (1008);
+    /// 1 to 1,048,576.
+    #[arg(long, default_value_t = 1024, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1 << 20))]
+    broadcast_queue: u32,
     /// Broadcast mode: do not send a message back to its sender.
     #[arg(long)]
     no_echo_to_sender: bool,
@@ -240,6 +241,7 @@ fn main() -> ExitCode {
                 mode: a.mode,
                 threads: a
                     .threads
+                    .map(usize::from)
                     .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
                 runtime: a.runtime,
                 tls_cert: a.tls_cert,
@@ -255,7 +257,7 @@ fn main() -> ExitCode {
                 max_handshakes_per_ip: a.max_handshakes_per_ip,
                 handshake_timeout: a.handshake_timeout,
                 deflate: !a.no_deflate,
-                broadcast_queue: a.broadcast_queue,
+                broadcast_queue: a.broadcast_queue as usize,
                 no_echo_to_sender: a.no_echo_to_sender,
                 broker: a.broker,
                 broker_ca: a.broker_ca,
