@@ -159,13 +159,14 @@ async fn broadcast_on_two_threads_reaches_every_subscriber_of_the_topic_only() {
         ]);
         bounded(async {
             let mut subs = Vec::new();
-            for _ in 0..12 {
+            // 22 WebSockets: all on one thread by chance once in 2^21 runs.
+            for _ in 0..20 {
                 subs.push(connect(server.port, "/rooms/a").await);
             }
             let mut other = connect(server.port, "/rooms/b").await;
             let mut publisher = connect(server.port, "/rooms/a").await;
-            wait_until("13 subscribers of rooms/a", || {
-                metric(server.port, "wspc_topic_subscribers{topic=\"rooms/a\"}") == 13.0
+            wait_until("21 subscribers of rooms/a", || {
+                metric(server.port, "wspc_topic_subscribers{topic=\"rooms/a\"}") == 21.0
             })
             .await;
             let expected: Vec<String> = (0..50).map(|i| format!("m{i}")).collect();
@@ -179,7 +180,7 @@ async fn broadcast_on_two_threads_reaches_every_subscriber_of_the_topic_only() {
             quiet(&mut other).await;
             let m = metrics(server.port);
             assert_eq!(m["wspc_messages_received_total"], 50.0, "{runtime}");
-            assert_eq!(m["wspc_messages_sent_total"], 13.0 * 50.0, "{runtime}");
+            assert_eq!(m["wspc_messages_sent_total"], 21.0 * 50.0, "{runtime}");
             assert_eq!(m["wspc_topics"], 2.0);
             assert_eq!(m["wspc_topic_subscribers{topic=\"rooms/b\"}"], 1.0);
             if runtime == "per-core" {
