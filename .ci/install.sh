@@ -17,6 +17,9 @@ command -v npm >/dev/null || need_apt+=(npm)
 command -v tinyproxy >/dev/null || need_apt+=(tinyproxy)
 [ -x /usr/sbin/squid ] || need_apt+=(squid)
 [ -x /usr/sbin/danted ] || need_apt+=(dante-server)
+# Redis for the `wspc serve --broker` tests (crates/wspc-cli/tests/scale.rs) and the
+# fan-out smoke step; the tests start their own redis-server on a free loopback port.
+command -v redis-server >/dev/null || need_apt+=(redis-server)
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq "${need_apt[@]}" >/dev/null

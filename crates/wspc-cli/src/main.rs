@@ -44,9 +44,17 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(short, long, default_value = "127.0.0.1:9001")]
     listen: String,
-    /// echo: every message back to its sender; broadcast: to every connected client.
+    /// echo: every message back to its sender; broadcast: to every client of the
+    /// sender's topic (the URL path).
     #[arg(short, long, value_enum, default_value_t = serve::Mode::Echo)]
     mode: serve::Mode,
+    /// Threads serving connections (1–1024). Default: the cores this process may use.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    threads: Option<u16>,
+    /// per-core: a single-threaded runtime and an SO_REUSEPORT listener per thread;
+    /// work-stealing: one tokio multi-thread runtime.
+    #[arg(long, value_enum, default_value_t = serve::Runtime::PerCore)]
+    runtime: serve::Runtime,
     /// TLS certificate chain (PEM); with --tls-key, serves wss:// and https://.
     #[arg(long, requires = "tls_key", value_name = "FILE")]
     tls_cert: Option<PathBuf>,
@@ -75,15 +83,38 @@ struct ServeArgs {
     /// Close (1001) a client that sent no message for this long.
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     idle_timeout: Option<Duration>,
-    /// Most simultaneous connections; more get HTTP 503.
+    /// Most simultaneous WebSocket connections, whole process; more get HTTP 503.
     #[arg(long, default_value_t = 10_000, value_name = "N")]
     max_connections: usize,
+    /// Most connections in the opening handshake (TLS + HTTP request) at once; a new one
+    /// beyond it takes the slot of the oldest, which is closed.
+    #[arg(long, default_value_t = 1024, value_name = "N")]
+    max_handshakes: usize,
+    /// Most connections in the opening handshake from one IP address; more are closed at
+    /// once. 0: no limit (the default: clients behind one NAT or proxy share an address).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    max_handshakes_per_ip: usize,
+    /// Longest opening handshake (TLS and the HTTP request).
+    #[arg(long, default_value = "5s", value_parser = parse_duration, value_name = "DURATION")]
+    handshake_timeout: Duration,
     /// Refuse permessage-deflate (accepted by default).
     #[arg(long)]
     no_deflate: bool,
-    /// Broadcast mode: messages queued per client before it is closed as too slow (1008).
-    #[arg(long, default_value_t = 1024, value_name = "N")]
-    broadcast_queue: usize,
+    /// Broadcast mode: messages queued per client before it is closed as too slow (1008);
+    /// 1 to 1,048,576.
+    #[arg(long, default_value_t = 1024, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1 << 20))]
+    broadcast_queue: u32,
+    /// Broadcast mode: do not send a message back to its sender.
+    #[arg(long)]
+    no_echo_to_sender: bool,
+    /// Broadcast mode: join the servers using this Redis (redis://[:PASSWORD@]HOST:PORT[/DB]
+    /// or rediss:// for TLS), so topics span all of them.
+    #[arg(long, value_name = "URL")]
+    broker: Option<String>,
+    /// Trust the CA certificate(s) in this PEM file for a rediss:// broker (instead of
+    /// the system's and the webpki roots).
+    #[arg(long, requires = "broker", value_name = "FILE")]
+    broker_ca: Option<PathBuf>,
 }
 
 /// `wspc connect` flags.
@@ -223,6 +254,11 @@ fn main() -> ExitCode {
             let config = serve::ServeConfig {
                 listen: a.listen,
                 mode: a.mode,
+                threads: a
+                    .threads
+                    .map(usize::from)
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+                runtime: a.runtime,
                 tls_cert: a.tls_cert,
                 tls_key: a.tls_key,
                 tls_client_ca: a.tls_client_ca,
@@ -233,8 +269,14 @@ fn main() -> ExitCode {
                 keepalive: a.keepalive,
                 idle_timeout: a.idle_timeout,
                 max_connections: a.max_connections,
+                max_handshakes: a.max_handshakes,
+                max_handshakes_per_ip: a.max_handshakes_per_ip,
+                handshake_timeout: a.handshake_timeout,
                 deflate: !a.no_deflate,
-                broadcast_queue: a.broadcast_queue,
+                broadcast_queue: a.broadcast_queue as usize,
+                no_echo_to_sender: a.no_echo_to_sender,
+                broker: a.broker,
+                broker_ca: a.broker_ca,
             };
             exit_status("serve", serve::run(config))
         }

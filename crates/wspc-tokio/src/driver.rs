@@ -432,6 +432,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         Ok(())
     }
 
+    /// Queues a prepared message (no I/O).
+    pub(crate) fn start_send_prepared(&mut self, message: &wspc::PreparedMessage) -> Result<()> {
+        if self.finished {
+            return Err(Error::Closed);
+        }
+        self.conn.send_prepared(message)?;
+        Ok(())
+    }
+
     /// Queues one fragment of a message (no I/O).
     pub(crate) fn start_fragment(
         &mut self,

@@ -66,7 +66,10 @@ pub use wspc::deflate::{
 };
 pub use wspc::handshake::{Accept, HandshakeError, Upgrade, http1};
 pub use wspc::http;
-pub use wspc::{ClientRequest, CloseCode, CloseFrame, CloseState, Limits, MessageKind, Utf8Bytes};
+pub use wspc::{
+    ClientRequest, CloseCode, CloseFrame, CloseState, Limits, MessageKind, PreparedMessage,
+    Utf8Bytes,
+};
 
 /// Re-exported so callers can build a `ClientConfig` or name the provider types
 /// without depending on the crate.

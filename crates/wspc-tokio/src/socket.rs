@@ -107,6 +107,23 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
         self.driver.start_send(msg)
     }
 
+    /// Queues a message that many sockets send (broadcast) without writing it, waiting
+    /// only while the write buffer is full: the payload is shared, and a
+    /// permessage-deflate compression another socket already made of it is reused (see
+    /// [`PreparedMessage`](wspc::PreparedMessage)). [`flush`](WebSocket::flush) (or the
+    /// next [`recv`](WebSocket::recv)) writes it.
+    pub async fn feed_prepared(&mut self, message: &wspc::PreparedMessage) -> Result<()> {
+        poll_fn(|cx| self.driver.poll_ready(cx, Side::Writer)).await?;
+        self.driver.start_send_prepared(message)
+    }
+
+    /// Queues a prepared message at once, for callers that drive the socket with
+    /// [`Sink::poll_ready`] and [`Stream::poll_next`] themselves: call it after
+    /// `poll_ready` returned `Ready(Ok(()))`, as [`Sink::start_send`].
+    pub fn start_send_prepared(&mut self, message: &wspc::PreparedMessage) -> Result<()> {
+        self.driver.start_send_prepared(message)
+    }
+
     /// Sends one fragment of a message, for messages produced piece by piece: the first
     /// fragment opens a message of `kind`, `fin` ends it. Text fragments may split a
     /// UTF-8 sequence but must add up to valid UTF-8. Waits and writes as

@@ -293,6 +293,29 @@ pub trait Extension: std::any::Any + Send + fmt::Debug {
     /// changing what goes on the wire. Called from
     /// [`Connection::handle_timeout`](crate::Connection::handle_timeout).
     fn park(&mut self) {}
+
+    /// Encodes a whole message that many connections send
+    /// ([`Connection::send_prepared`](crate::Connection::send_prepared)). An extension that
+    /// can encode it independently of this connection's state returns the encoding cached
+    /// in the message's [`PreparedCache`](crate::PreparedCache) (made by whichever
+    /// connection asks first), so every connection with the same parameters sends the same
+    /// bytes. Returns the RSV bits and the payload to send, or `None` to send the message
+    /// as it is.
+    ///
+    /// The default encodes the message for this connection alone, as
+    /// [`Connection::send`](crate::Connection::send) does.
+    fn encode_prepared(
+        &mut self,
+        message: &crate::PreparedMessage,
+    ) -> Result<Option<(u8, bytes::Bytes)>, ExtensionError> {
+        let payload = message.payload();
+        let Some(rsv) = self.begin_encode(message.kind(), Some(payload.len())) else {
+            return Ok(None);
+        };
+        let mut out = BytesMut::with_capacity(payload.len() / 2 + 16);
+        self.encode(payload, true, &mut out)?;
+        Ok(Some((rsv, out.freeze())))
+    }
 }
 
 /// The client side of negotiation: what to offer and how to accept the answer.

@@ -75,6 +75,7 @@ pub mod handshake;
 mod limits;
 pub mod mask;
 mod message;
+mod prepared;
 pub mod utf8;
 
 pub use close::{CloseCode, CloseFrame};
@@ -87,6 +88,7 @@ pub use handshake::{
 };
 pub use limits::Limits;
 pub use message::{Chunk, Event, InvalidUtf8, Message, MessageKind, Utf8Bytes};
+pub use prepared::{PreparedCache, PreparedMessage};
 
 /// Re-exported so callers can name payload types without depending on `bytes` directly.
 pub use bytes;

@@ -8,6 +8,7 @@ use crate::close::CloseFrame;
 use crate::error::SendError;
 use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, OpCode};
 use crate::message::{Message, MessageKind};
+use crate::prepared::PreparedMessage;
 use crate::utf8::Utf8Validator;
 
 use super::outbox::PayloadRef;
@@ -51,6 +52,38 @@ impl Connection {
     /// compress.
     pub fn send_uncompressed(&mut self, message: impl Into<Message>) -> Result<(), SendError> {
         self.send_message(message.into(), false)
+    }
+
+    /// Queues a message that many connections send (broadcast): its payload is shared,
+    /// not copied, and the negotiated extension may reuse an encoding another connection
+    /// already made (permessage-deflate compresses it once for all connections that can
+    /// read the same bytes; see [`PreparedMessage`]). Fails as [`send`](Connection::send).
+    pub fn send_prepared(&mut self, message: &PreparedMessage) -> Result<(), SendError> {
+        self.check_data_allowed()?;
+        if self.send.open.is_some() {
+            return Err(SendError::MessageInProgress);
+        }
+        let opcode = opcode_for(message.kind());
+        let encoded = match self.ext.as_mut() {
+            Some(ext) => {
+                let encoded = ext
+                    .encode_prepared(message)
+                    .map_err(|e| SendError::Extension(e.reason))?;
+                if encoded.is_some() {
+                    let park_after = ext.park_after();
+                    self.timers.arm_park(park_after);
+                }
+                encoded
+            }
+            None => None,
+        };
+        match encoded {
+            Some((rsv, payload)) => {
+                self.queue_frame(opcode, true, rsv, PayloadRef::Shared(&payload))
+            }
+            None => self.queue_frame(opcode, true, 0, PayloadRef::Shared(message.payload())),
+        }
+        Ok(())
     }
 
     fn send_message(&mut self, message: Message, transform: bool) -> Result<(), SendError> {

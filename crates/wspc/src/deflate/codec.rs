@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
 use super::{DeflateOptions, DeflateParams, NAME};
@@ -12,12 +12,64 @@ use crate::close::CloseCode;
 use crate::extension::{Extension, ExtensionError, ExtensionHeader};
 use crate::frame::RSV1;
 use crate::message::MessageKind;
+use crate::prepared::PreparedMessage;
 
 /// The tail a sync flush ends with, removed by the sender and restored by the receiver.
 const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 
 /// Output is produced in steps of at most this much (memory per step stays bounded).
 const MAX_STEP: usize = 256 * 1024;
+
+/// Tags the shared encodings this codec makes (its low byte is the level).
+const SHARED_KEY_BASE: u64 = 0x7064_6566_6c00_0000; // "pdefl"
+
+thread_local! {
+    /// One compressor per thread for shared messages, reset between messages (a zlib-rs
+    /// compressor is ~370 KiB: allocating one per broadcast message would cost more
+    /// than compressing it). The level it was made with comes along.
+    static STANDALONE: std::cell::RefCell<Option<(u32, Compress)>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Compresses `input` as one whole message of its own (no context before it), in the
+/// form [`Deflate`]'s `encode` produces with `fin`: sync-flushed, the tail removed.
+fn compress_standalone(input: &[u8], level: u32) -> Result<Bytes, String> {
+    STANDALONE.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let c = match &mut *slot {
+            Some((l, c)) if *l == level => {
+                c.reset();
+                c
+            }
+            _ => {
+                let c = Compress::new_with_window_bits(Compression::new(level), false, 15);
+                &mut slot.insert((level, c)).1
+            }
+        };
+        let mut out = BytesMut::new();
+        let mut consumed = 0;
+        loop {
+            let room = (input.len() - consumed + 64).clamp(1024, MAX_STEP);
+            let start = out.len();
+            out.resize(start + room, 0);
+            let (in_before, out_before) = (c.total_in(), c.total_out());
+            let status = c.compress(&input[consumed..], &mut out[start..], FlushCompress::Sync);
+            let used = (c.total_in() - in_before) as usize;
+            let made = (c.total_out() - out_before) as usize;
+            out.truncate(start + made);
+            consumed += used;
+            status.map_err(|e| format!("deflate failed: {e}"))?;
+            if (consumed == input.len() && made < room) || (used == 0 && made == 0) {
+                break;
+            }
+        }
+        if out.ends_with(&TAIL) {
+            out.truncate(out.len() - TAIL.len());
+        } else {
+            out.extend_from_slice(&[0x00]);
+        }
+        Ok(out.freeze())
+    })
+}
 
 /// A negotiated permessage-deflate codec for one connection.
 ///
@@ -374,6 +426,43 @@ impl Extension for Deflate {
 
     fn negotiated(&self) -> ExtensionHeader {
         self.header.clone()
+    }
+
+    fn encode_prepared(
+        &mut self,
+        message: &PreparedMessage,
+    ) -> Result<Option<(u8, Bytes)>, ExtensionError> {
+        let payload = message.payload();
+        let Some(rsv) = self.begin_encode(message.kind(), Some(payload.len())) else {
+            return Ok(None);
+        };
+        // The shared form is compressed on its own with a 15-bit window: its distances
+        // stay inside the message, so it continues any context, and a peer that limited
+        // our window to 2^bits can read it when the message is no longer than that.
+        let bits = self.sending().0;
+        if bits < 15 && payload.len() > 1 << bits {
+            return Ok(None);
+        }
+        let level = self.options.level.min(9);
+        let key = SHARED_KEY_BASE | u64::from(level);
+        let shared = message
+            .cache()
+            .get_or_encode(key, || {
+                compress_standalone(payload, level).map(|p| (rsv, p))
+            })
+            .map_err(|reason| ExtensionError {
+                reason,
+                code: CloseCode::SERVER_ERROR,
+            })?;
+        let Some(shared) = shared else {
+            return Ok(None);
+        };
+        // Our compressor never saw this message, the peer's window did: the next message
+        // starts a fresh compressor, primed (with context takeover and parking) with the
+        // last bytes sent — this message's included.
+        self.compressor = None;
+        self.remember(payload);
+        Ok(Some(shared))
     }
 
     fn park_after(&self) -> Option<Duration> {
