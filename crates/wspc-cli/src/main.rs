@@ -64,6 +64,10 @@ struct ServeArgs {
     /// Require a client certificate issued by a CA in this PEM file (mutual TLS).
     #[arg(long, requires = "tls_cert", value_name = "FILE")]
     tls_client_ca: Option<PathBuf>,
+    /// With TLS, do not offer HTTP/2 (ALPN h2): WebSockets over HTTP/2 (RFC 8441) are
+    /// served by default next to HTTP/1.1 upgrades.
+    #[arg(long, requires = "tls_cert")]
+    no_http2: bool,
     /// Accept this subprotocol when a client offers it (repeatable; first match in the
     /// client's order wins).
     #[arg(long = "subprotocol", value_name = "NAME")]
@@ -262,6 +266,7 @@ fn main() -> ExitCode {
                 tls_cert: a.tls_cert,
                 tls_key: a.tls_key,
                 tls_client_ca: a.tls_client_ca,
+                http2: !a.no_http2,
                 subprotocols: a.subprotocols,
                 max_message_size: a.max_message_size,
                 max_frame_size: a.max_frame_size,

@@ -78,6 +78,13 @@ pub struct Config {
     /// (the Windows component model accounts for each frame). Default `false`: frames
     /// are packed for vectored writes.
     pub framed_transmit: bool,
+    /// Client: close the transport as soon as the close handshake is over, instead of
+    /// waiting for the server to close it first (RFC 6455 §7.1.1 asks the server to go
+    /// first so that TCP's TIME_WAIT stays on its side). Default `false`; the HTTP/2 form
+    /// of the handshake ([`ClientHandshake::extended_connect`](crate::ClientHandshake::extended_connect))
+    /// turns it on: a stream's END_STREAM leaves no TIME_WAIT behind, and a server may
+    /// wait for the client's before ending its own.
+    pub client_closes_transport: bool,
 }
 
 impl Default for Config {
@@ -94,6 +101,7 @@ impl Default for Config {
             accept_unmasked_frames: false,
             zero_mask_key: false,
             framed_transmit: false,
+            client_closes_transport: false,
         }
     }
 }

@@ -14,7 +14,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use wspc_tokio::{Accept, CloseCode, CloseFrame, Error as WsError, Incoming, WebSocket};
 
-use super::{Mode, State, TaskGuard, broadcast, echo, http};
+use super::{Mode, State, TaskGuard, broadcast, echo, h2, http};
 
 /// How a WebSocket ended, for the log.
 pub(crate) enum Ended {
@@ -111,6 +111,9 @@ pub(crate) async fn serve(state: Arc<State>, tcp: TcpStream, peer: SocketAddr) {
                 };
                 drop(slot);
                 match stream {
+                    Ok(Ok(stream)) if stream.get_ref().1.alpn_protocol() == Some(b"h2") => {
+                        h2::connection(state, stream, peer, id).await
+                    }
                     Ok(Ok(stream)) => connection(state, stream, peer, id).await,
                     Ok(Err(e)) => {
                         state
@@ -136,7 +139,7 @@ pub(crate) async fn serve(state: Arc<State>, tcp: TcpStream, peer: SocketAddr) {
 }
 
 /// A WebSocket that passed the handshake, counted in `--max-connections` until dropped.
-struct Open<'a, S> {
+pub(crate) struct Open<'a, S> {
     state: &'a State,
     ws: WebSocket<S>,
     path: String,
@@ -157,9 +160,17 @@ async fn connection<S>(state: &Arc<State>, stream: S, peer: SocketAddr, id: u64)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let Some(mut open) = Box::pin(handshake(state, stream, peer, id)).await else {
+    let Some(open) = Box::pin(handshake(state, stream, peer, id)).await else {
         return;
     };
+    run(state, open, peer, id).await;
+}
+
+/// Runs an open WebSocket's echo or broadcast loop and logs how it ended.
+pub(crate) async fn run<S>(state: &Arc<State>, mut open: Open<'_, S>, peer: SocketAddr, id: u64)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let ended = match state.config.mode {
         Mode::Echo => echo::run(state, &mut open.ws).await,
         Mode::Broadcast => Box::pin(broadcast::run(state, &mut open.ws, &open.path, id)).await,
@@ -225,6 +236,18 @@ where
             return None;
         }
     };
+    if !admit(state, peer, id) {
+        let _ = pending.reject(http::unavailable()).await;
+        return None;
+    }
+    let path = pending.request().uri().path().to_string();
+    let accepted = pending.accept(Accept::default()).await;
+    opened(state, accepted, path, peer, id, "1.1")
+}
+
+/// Counts a WebSocket about to be accepted in `--max-connections`; `false` (counted and
+/// logged as refused) when they are all taken.
+pub(crate) fn admit(state: &State, peer: SocketAddr, id: u64) -> bool {
     if state.open.fetch_add(1, Ordering::AcqRel) >= state.config.max_connections {
         state.open.fetch_sub(1, Ordering::AcqRel);
         state
@@ -233,23 +256,33 @@ where
             .refused
             .fetch_add(1, Ordering::Relaxed);
         tracing::warn!(id, %peer, "refused: --max-connections reached");
-        let _ = pending.reject(http::unavailable()).await;
-        return None;
+        return false;
     }
+    state
+        .metrics
+        .shard()
+        .connections_open
+        .fetch_add(1, Ordering::Relaxed);
+    true
+}
+
+/// An admitted WebSocket's accept went through (its guard and the "open" log line, with
+/// the HTTP version it runs over) or failed (un-admitted, counted).
+pub(crate) fn opened<'a, S>(
+    state: &'a State,
+    accepted: Result<WebSocket<S>, WsError>,
+    path: String,
+    peer: SocketAddr,
+    id: u64,
+    http: &str,
+) -> Option<Open<'a, S>> {
     let shard = state.metrics.shard();
-    shard.connections_open.fetch_add(1, Ordering::Relaxed);
-    let path = pending.request().uri().path().to_string();
-    let accepted = pending.accept(Accept::default()).await;
     let ws = match accepted {
         Ok(ws) => ws,
         Err(e) => {
             state.open.fetch_sub(1, Ordering::AcqRel);
             shard.connections_open.fetch_sub(1, Ordering::Relaxed);
-            state
-                .metrics
-                .shard()
-                .handshakes_failed
-                .fetch_add(1, Ordering::Relaxed);
+            shard.handshakes_failed.fetch_add(1, Ordering::Relaxed);
             tracing::info!(id, %peer, "upgrade failed: {e}");
             return None;
         }
@@ -259,6 +292,7 @@ where
         id,
         %peer,
         path,
+        http,
         subprotocol = ws.subprotocol().unwrap_or("-"),
         deflate = ws.deflate().is_some(),
         "open"

@@ -24,6 +24,7 @@ mod broadcast;
 mod broker;
 mod conn;
 mod echo;
+mod h2;
 mod http;
 mod listen;
 mod metrics;
@@ -83,6 +84,8 @@ pub struct ServeConfig {
     pub tls_key: Option<PathBuf>,
     /// PEM CA certificate(s): clients must show a certificate they issued (mutual TLS).
     pub tls_client_ca: Option<PathBuf>,
+    /// With TLS, serve HTTP/2 too (ALPN `h2`; WebSockets over extended CONNECT).
+    pub http2: bool,
     /// Subprotocols accepted, in order of preference.
     pub subprotocols: Vec<String>,
     /// Largest message (after decompression).
@@ -206,7 +209,8 @@ pub fn run(config: ServeConfig) -> Result<(), ServeError> {
     let tls = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => {
             let mut tls = wspc_tokio::ServerTls::from_pem(&read(cert)?, &read(key)?)
-                .map_err(ServeError::Tls)?;
+                .map_err(ServeError::Tls)?
+                .http2(config.http2);
             if let Some(ca) = &config.tls_client_ca {
                 tls = tls.client_ca_pem(&read(ca)?).map_err(ServeError::Tls)?;
             }

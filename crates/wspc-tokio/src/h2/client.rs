@@ -80,7 +80,7 @@ impl Http2Connection {
         let response = response.await.map_err(h2_error)?;
         let (parts, body) = response.into_parts();
         let established = handshake.check_response(parts)?;
-        Ok((H2Stream::new(stream, body), established))
+        Ok((H2Stream::new(stream, body, false), established))
     }
 }
 

@@ -58,5 +58,7 @@ mod server;
 mod stream;
 
 pub use client::Http2Connection;
-pub use server::{H2Incoming, H2PendingUpgrade, H2Responder, serve_connection};
+pub use server::{
+    H2Incoming, H2PendingUpgrade, H2Responder, serve_connection, serve_connection_until,
+};
 pub use stream::H2Stream;

@@ -59,17 +59,43 @@ where
     F: Fn(H2Incoming) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    serve_connection_until(io, builder, handler, std::future::pending()).await
+}
+
+/// [`serve_connection`] that, once `shutdown` resolves, stops taking new streams (a
+/// GOAWAY) and returns when the streams already open have ended.
+pub async fn serve_connection_until<S, F, Fut>(
+    io: S,
+    builder: ServerBuilder,
+    handler: F,
+    shutdown: impl Future<Output = ()>,
+) -> Result<()>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    F: Fn(H2Incoming) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let mut connection = h2::server::Builder::new()
         .enable_connect_protocol()
         .handshake::<_, Bytes>(io)
         .await
         .map_err(h2_error)?;
-    while let Some(next) = connection.accept().await {
+    let mut shutdown = std::pin::pin!(shutdown);
+    let mut stopping = false;
+    loop {
+        let next = tokio::select! {
+            next = connection.accept() => next,
+            () = &mut shutdown, if !stopping => {
+                stopping = true;
+                connection.graceful_shutdown();
+                continue;
+            }
+        };
+        let Some(next) = next else { return Ok(()) };
         let (request, respond) = next.map_err(h2_error)?;
         let incoming = incoming(request, respond, &builder);
         tokio::spawn(handler(incoming));
     }
-    Ok(())
 }
 
 fn incoming(
@@ -147,7 +173,7 @@ impl H2PendingUpgrade {
             .send_response(response, false)
             .map_err(h2_error)?;
         Ok(
-            WebSocket::from_connection(H2Stream::new(send, self.body), connection)
+            WebSocket::from_connection(H2Stream::new(send, self.body, true), connection)
                 .with_subprotocol(subprotocol),
         )
     }

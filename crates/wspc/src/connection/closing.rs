@@ -91,7 +91,10 @@ impl Connection {
         }
         match self.close.state {
             CloseState::Closed | CloseState::Failed => {
-                self.buffered_amount() == 0 && (self.role == Role::Server || self.recv.eof)
+                self.buffered_amount() == 0
+                    && (self.role == Role::Server
+                        || self.config.client_closes_transport
+                        || self.recv.eof)
             }
             _ => false,
         }

@@ -353,7 +353,9 @@ impl ClientHandshake {
     /// The HTTP/2 extended CONNECT request (RFC 8441 §4): `CONNECT` of the `https://` (for
     /// `wss://`) or `http://` URI, `Sec-WebSocket-Version: 13`, no key. The HTTP/2 library
     /// must add the `:protocol` pseudo-header, `websocket`, which `http` values cannot
-    /// carry. The server's `2xx` accepts.
+    /// carry. The server's `2xx` accepts. The connection closes its side of the stream
+    /// once the close handshake is over
+    /// ([`Config::client_closes_transport`](crate::Config::client_closes_transport)).
     ///
     /// ```
     /// use wspc::{ClientHandshake, ClientRequest};
@@ -375,6 +377,9 @@ impl ClientHandshake {
         let http_request = builder
             .body(())
             .map_err(|e| HandshakeError::InvalidHeader(e.to_string()))?;
+        let mut request = request;
+        // A stream's end leaves no TIME_WAIT: the client need not wait for the server's.
+        request.config.client_closes_transport = true;
         Ok(ClientHandshake::start(
             http_request,
             Vec::new(),
