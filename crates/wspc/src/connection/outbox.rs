@@ -99,6 +99,7 @@ impl Outbox {
         }
     }
 
+    #[inline]
     pub(crate) fn len(&self) -> usize {
         self.queued
     }
