@@ -34,6 +34,11 @@
 #   CG_COUNT=10000 CG_HS_COUNT=500                 echoes / handshakes per callgrind run (and 2x)
 #   CG_WORKLOADS="c10-p1-s20 c10-p1-s16384 handshake" CG_GEN=loadgen
 #   SERVER_CPU=0 CLIENT_CPU=1
+#   RT_PRIO=                 e.g. 10: run servers and generators SCHED_FIFO at that priority
+#                            (chrt; throughput and handshakes only). On a machine shared with
+#                            other work a woken server or generator otherwise waits for a
+#                            time slice, and the cells measure the scheduler. Linux caps
+#                            real-time tasks at 95 % of each core (sched_rt_runtime_us).
 #   PORT_BASE=23300 PORT_SPAN=100                  loopback ports used: PORT_BASE..+SPAN-1
 #   BUILD=0                  skip the release builds (use what target/ holds)
 #   BENCH_OUT=target/bench   where the report and raw results go
@@ -74,6 +79,10 @@ SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 PORT_BASE=${PORT_BASE:-23300}
 PORT_SPAN=${PORT_SPAN:-100}
+RT_PRIO=${RT_PRIO:-}
+# What runs a measured process: pinned, and real-time if asked (not under callgrind).
+RT=()
+[ -n "$RT_PRIO" ] && RT=(chrt -f "$RT_PRIO")
 
 # The server registry.
 declare -A ROLE LABEL CMD DCMD
@@ -163,7 +172,7 @@ start_server() {
   local cmd
   cmd=$(server_cmd "$name" "127.0.0.1:$SPORT" "$deflate")
   # shellcheck disable=SC2086
-  taskset -c "$SERVER_CPU" "$@" $cmd >/dev/null 2>>"$OUT/servers.log" &
+  taskset -c "$SERVER_CPU" "${RT[@]}" "$@" $cmd >/dev/null 2>>"$OUT/servers.log" &
   SPID=$!
   PIDS+=("$SPID")
   wait_port "$SPORT"
@@ -195,7 +204,7 @@ gen() {
     *) echo "compare.sh: unknown generator $GEN" >&2; return 1 ;;
   esac
   local res
-  res=$(taskset -c "$CLIENT_CPU" timeout "${LIMIT:-120}" "${cmd[@]}" "$url" "${extra[@]}" "$@" \
+  res=$(taskset -c "$CLIENT_CPU" "${RT[@]}" timeout "${LIMIT:-120}" "${cmd[@]}" "$url" "${extra[@]}" "$@" \
     --json 2>>"$OUT/bench.log" | tail -n 1) || true
   case "$res" in
     \{*) echo "$res" ;;
@@ -242,6 +251,7 @@ start=$(date +%s)
   echo "client_cpu=$CLIENT_CPU"
   echo "sections=$sections"
   echo "generators=$GENERATORS"
+  echo "rt_prio=${RT_PRIO:-none}"
 } >"$OUT/compare-meta.txt"
 
 # Throughput: MODE (interleaved|sequential), every server up for the whole section.
@@ -309,6 +319,7 @@ fi
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
 if has memory; then
+  RT=()
   for s in $SERVERS; do
     modes="plain plain+echo"
     [ "${DCMD[$s]}" != - ] && modes="$modes deflate deflate+echo deflate-nct+echo"
@@ -341,7 +352,7 @@ fi
 if has callgrind; then
   command -v valgrind >/dev/null || { echo "compare.sh: valgrind not installed" >&2; exit 1; }
   echo "callgrind_settings=$CG_COUNT and $((2 * CG_COUNT)) echoes, $CG_HS_COUNT and $((2 * CG_HS_COUNT)) handshakes, generator $CG_GEN" >>"$OUT/compare-meta.txt"
-  GEN=$CG_GEN LIMIT=1200
+  GEN=$CG_GEN LIMIT=1200 RT=()
   for w in $CG_WORKLOADS; do
     for s in "${RAW[@]}" $SERVERS; do
       [ "$w" = handshake ] && [ "${ROLE[$s]}" = raw ] && continue

@@ -123,7 +123,8 @@ class Report:
         self.p(f"Peers: {m.get('versions', '?')}.")
         self.p(
             f"Servers pinned to core {self.scpu}, load generators to core {self.ccpu}; "
-            "all on a tokio current_thread runtime."
+            "all on a tokio current_thread runtime; real-time priority (SCHED_FIFO): "
+            f"{m.get('rt_prio', 'none')}."
         )
         self.p()
 
@@ -236,6 +237,27 @@ class Report:
                             )
                         )
                     )
+                self.p(f"| {workload_name(w)} | " + " | ".join(cells) + " |")
+            self.p()
+            self.p(
+                "Server CPU time per echoed message in µs (server busy share ÷ msg/s, "
+                "median over rounds; kernel work included, so it separates servers even "
+                "when the generator sets the pace):"
+            )
+            self.p()
+            self.p("| workload | " + " | ".join(self.label(s) for s in order) + " |")
+            self.p("| --- |" + " ---: |" * len(order))
+            for w in workloads:
+                cells = []
+                for s in order:
+                    us = med(
+                        [
+                            x["server_busy"] * 1e6 / x["msgs_per_sec"]
+                            for x in res_of[(g, w, s)]
+                            if x.get("server_busy") is not None and x.get("msgs_per_sec")
+                        ]
+                    )
+                    cells.append("–" if us is None else f"{us:.2f}")
                 self.p(f"| {workload_name(w)} | " + " | ".join(cells) + " |")
             self.p()
             self.p("Round-trip latency p50 / p99 in µs (median over rounds):")
