@@ -31,6 +31,7 @@
 #   GENERATORS="loadgen wspc-bench"
 #   HS_COUNT=9900 HS_CONCURRENCY=256 HS_ROUNDS=3   handshakes per cell, at once, rounds
 #   MEM_CONNS=1000 MEM_SETTLE=2                    idle connections; seconds idle before reading RSS
+#   MEM_SERVERS="..."        servers of the memory section (default: SERVERS)
 #   CG_COUNT=10000 CG_HS_COUNT=500                 echoes / handshakes per callgrind run (and 2x)
 #   CG_WORKLOADS="c10-p1-s20 c10-p1-s16384 handshake" CG_GEN=loadgen
 #   SERVER_CPU=0 CLIENT_CPU=1
@@ -43,7 +44,8 @@
 #   BUILD=0                  skip the release builds (use what target/ holds)
 #   BENCH_OUT=target/bench   where the report and raw results go
 # A smoke run (what CI runs, .ci/steps/misc-90-bench-smoke.sh; about two minutes):
-#   DURATION=0.5 WARMUP=0.25 ROUNDS=1 HS_COUNT=200 HS_ROUNDS=1 MEM_CONNS=100 bench/compare.sh
+#   DURATION=0.4 WARMUP=0.2 ROUNDS=1 HS_COUNT=200 HS_ROUNDS=1 MEM_CONNS=100 MEM_SETTLE=0.5 \
+#     MEM_SERVERS="wspc-serve wspc-tokio fastwebsockets tokio-tungstenite tokio-websockets" bench/compare.sh
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -320,7 +322,7 @@ rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
 if has memory; then
   RT=()
-  for s in $SERVERS; do
+  for s in ${MEM_SERVERS:-$SERVERS}; do
     modes="plain plain+echo"
     [ "${DCMD[$s]}" != - ] && modes="$modes deflate deflate+echo deflate-nct+echo"
     for m in $modes; do

@@ -153,14 +153,27 @@ class Report:
         gens = []
         rate = defaultdict(dict)  # (gen, workload, server) -> round -> msgs/s
         res_of = defaultdict(list)  # (gen, workload, server) -> results
-        workloads, names, errors = [], [], []
+        workloads, names, errors, silent = [], [], [], []
+        echoed = set()  # (round, workload, server) where some generator got echoes
+        for r in tp:
+            if r["result"].get("messages", 0) > 0:
+                echoed.add((r["round"], r["workload"], r["server"]))
         for r in tp:
             g, w, s, rnd, res = r["generator"], r["workload"], r["server"], int(r["round"]), r["result"]
             for lst, v in ((gens, g), (workloads, w), (names, s)):
                 if v not in lst:
                     lst.append(v)
-            if "error" in res or res.get("messages", 0) == 0:
-                errors.append(f"{w} {s} round {rnd} ({g}): {res.get('error', 'no echoes')}")
+            if "error" in res:
+                errors.append(f"{w} {s} round {rnd} ({g}): {res['error']}")
+                continue
+            if res.get("messages", 0) == 0:
+                # A stall in a short window, if the other generator got echoes from the
+                # same server in the same round; a failure if nobody did.
+                note = f"{w} {s} round {rnd} ({g}): no echoes in the window"
+                if (r["round"], w, s) in echoed:
+                    silent.append(note)
+                else:
+                    errors.append(note)
                 continue
             if res.get("errors", 0):
                 errors.append(f"{w} {s} round {rnd} ({g}): {res['errors']} errors")
@@ -310,6 +323,12 @@ class Report:
             self.p("Failures and echo errors:")
             self.p()
             for e in errors:
+                self.p(f"- {e}")
+            self.p()
+        if silent:
+            self.p("Cells without echoes while the other generator got them (not failures):")
+            self.p()
+            for e in silent:
                 self.p(f"- {e}")
             self.p()
 
