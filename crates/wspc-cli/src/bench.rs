@@ -27,6 +27,7 @@ use wspc::deflate::DeflateClient;
 use wspc::frame::{FrameHeader, MAX_HEADER_LEN, OpCode};
 use wspc::{ClientHandshake, ClientRequest, CloseCode, CloseFrame, Connection, Event, Message};
 
+use crate::cpu::{CpuBusy, CpuSample};
 use crate::histogram::Histogram;
 
 /// Everything `wspc bench` was asked to do.
@@ -54,6 +55,8 @@ pub struct BenchConfig {
     pub deflate: bool,
     /// Print one JSON object instead of the human summary.
     pub json: bool,
+    /// A process (the server under test) whose busy share is reported with ours.
+    pub watch_pid: Option<u32>,
 }
 
 /// Why a run could not take place.
@@ -103,6 +106,8 @@ pub struct BenchReport {
     pub max_us: f64,
     /// Echoes that differed from what was sent, and connections that failed.
     pub errors: u64,
+    /// How busy this process, the watched process and every core were in the window.
+    pub busy: CpuBusy,
 }
 
 impl BenchReport {
@@ -120,8 +125,16 @@ impl BenchReport {
             "p99_us": self.p99_us,
             "max_us": self.max_us,
             "errors": self.errors,
+            "gen_busy": self.busy.own.map(round3),
+            "server_busy": self.busy.watched.map(round3),
+            "cores_busy": self.busy.cores.iter().copied().map(round3).collect::<Vec<_>>(),
         })
     }
+}
+
+/// A share rounded to 0.1 %.
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -358,6 +371,7 @@ async fn drive(config: &BenchConfig, target: Target) -> Result<BenchReport, Benc
         Phase::Measure
     };
     shared.phase.send_replace(first);
+    let mut cpu_start = CpuSample::now(config.watch_pid);
     let mut tick = tokio::time::interval(Duration::from_millis(200));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     tick.tick().await; // the first tick is immediate
@@ -370,6 +384,7 @@ async fn drive(config: &BenchConfig, target: Target) -> Result<BenchReport, Benc
         let now = Instant::now();
         if shared.phase() == Phase::Warmup && now >= measure_start {
             measure_start = now;
+            cpu_start = CpuSample::now(config.watch_pid);
             shared.phase.send_replace(Phase::Measure);
         }
         if end.is_some_and(|end| now >= end) {
@@ -404,6 +419,7 @@ async fn drive(config: &BenchConfig, target: Target) -> Result<BenchReport, Benc
             );
         }
     };
+    let busy = cpu_start.until(&CpuSample::now(config.watch_pid));
     if progress {
         let _ = writeln!(std::io::stderr());
     }
@@ -442,6 +458,7 @@ async fn drive(config: &BenchConfig, target: Target) -> Result<BenchReport, Benc
         p99_us: us(hist.quantile(0.99)),
         max_us: us(hist.max()),
         errors: shared.errors.get(),
+        busy,
     })
 }
 
@@ -895,6 +912,21 @@ pub fn print_human(config: &BenchConfig, r: &BenchReport) {
         r.p50_us, r.p99_us, r.max_us
     );
     println!("  errors     {}", r.errors);
+    let pct = |x: f64| format!("{:.0} %", x * 100.0);
+    let mut cpu = Vec::new();
+    if let Some(own) = r.busy.own {
+        cpu.push(format!("bench {}", pct(own)));
+    }
+    if let Some(w) = r.busy.watched {
+        cpu.push(format!("server {}", pct(w)));
+    }
+    if !r.busy.cores.is_empty() {
+        let cores: Vec<String> = r.busy.cores.iter().map(|&c| pct(c)).collect();
+        cpu.push(format!("cores [{}]", cores.join(", ")));
+    }
+    if !cpu.is_empty() {
+        println!("  cpu busy   {}", cpu.join(", "));
+    }
 }
 
 #[cfg(test)]
@@ -914,6 +946,7 @@ mod tests {
             raw: false,
             deflate: false,
             json: false,
+            watch_pid: None,
         };
         let w = Workload::new(&config);
         (config, w)

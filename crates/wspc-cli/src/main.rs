@@ -8,6 +8,7 @@
 
 mod bench;
 mod connect;
+mod cpu;
 mod histogram;
 mod serve;
 
@@ -205,6 +206,9 @@ struct BenchArgs {
     /// Print one JSON object on stdout instead of the summary.
     #[arg(long)]
     json: bool,
+    /// Also report this process's CPU busy share (the server under test), Linux only.
+    #[arg(long, value_name = "PID")]
+    watch_pid: Option<u32>,
 }
 
 /// Parses `10s`, `500ms`, `2m`, `1.5s` or a bare number of seconds.
@@ -320,6 +324,7 @@ fn main() -> ExitCode {
                 raw: a.raw,
                 deflate: a.deflate,
                 json: a.json,
+                watch_pid: a.watch_pid,
             };
             match bench::run(&config) {
                 Ok(report) => {

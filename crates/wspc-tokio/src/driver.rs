@@ -20,6 +20,11 @@ use crate::streaming::{ChunkState, Incoming};
 /// Slices handed to one vectored write.
 const MAX_SLICES: usize = 64;
 
+/// Slices offered first: enough for what is usually queued (one contiguous run of small
+/// frames, or a header and a large payload), and cheap to prepare (the 64-slice array is
+/// built only when these four are all used).
+const FEW_SLICES: usize = 4;
+
 /// Room offered to each read beyond the engine's [`read_hint`](wspc::Connection::read_hint)
 /// (the buffer is given back when the socket goes idle, so this is never held by an idle
 /// connection).
@@ -143,12 +148,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     /// then flushes the stream.
     fn poll_write_raw(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while self.conn.has_transmit() {
-            let mut slices = [IoSlice::new(&[]); MAX_SLICES];
-            let n = self.conn.poll_transmit(&mut slices);
-            if n == 0 {
+            let mut few = [IoSlice::new(&[]); FEW_SLICES];
+            let n = self.conn.poll_transmit(&mut few);
+            let result = if n == 0 {
                 break;
-            }
-            match Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..n]) {
+            } else if n < FEW_SLICES {
+                // Everything queued fits in these slices.
+                Pin::new(&mut self.io).poll_write_vectored(cx, &few[..n])
+            } else {
+                let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+                let n = self.conn.poll_transmit(&mut slices);
+                Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..n])
+            };
+            match result {
                 Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
                 Poll::Ready(Ok(written)) => self.conn.advance_transmit(written),
                 Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -199,13 +211,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         }
     }
 
-    /// Runs the engine's timers that are due and arms the sleep for the next one.
-    fn poll_timers(&mut self, cx: &mut Context<'_>) {
-        self.conn.handle_timeout(Instant::now().into_std());
+    /// Arms the sleep for the engine's next deadline. If it has passed, runs the timers
+    /// that are due (reading the clock) and returns `true`: they may have produced an
+    /// event or something to write.
+    fn poll_timers(&mut self, cx: &mut Context<'_>) -> bool {
+        let mut ran = false;
         loop {
             let Some(deadline) = self.conn.poll_timeout() else {
                 self.sleep = None;
-                return;
+                return ran;
             };
             let at = Instant::from_std(deadline);
             let sleep = match &mut self.sleep {
@@ -218,10 +232,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 None => self.sleep.insert(Box::pin(tokio::time::sleep_until(at))),
             };
             if sleep.as_mut().poll(cx).is_pending() {
-                return;
+                return ran;
             }
             self.conn
                 .handle_timeout(Instant::now().into_std().max(deadline));
+            ran = true;
         }
     }
 
@@ -310,13 +325,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         if let Some(held) = self.chunks.take_held() {
             return Poll::Ready(Some(Ok(Incoming::Message(held))));
         }
+        if self.finished {
+            return Poll::Ready(None);
+        }
+        // The time, once per call: the engine runs the timers that are due (whatever
+        // they produce, a keepalive failure or the close timeout, is an event picked up
+        // below) and measures timers armed during this call from it.
+        self.conn.handle_timeout(Instant::now().into_std());
         loop {
             if self.finished {
                 return Poll::Ready(None);
             }
-            // Timers first: whatever they produce (a keepalive failure, the close
-            // timeout) is an event picked up right below.
-            self.poll_timers(cx);
             let queued_before = self.conn.buffered_amount();
             if self.outcome.is_none()
                 && let Some(event) = self.conn.poll_event()
@@ -366,6 +385,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 if !self.write_dead {
                     // FIN (and TLS close_notify); errors do not matter any more.
                     if Pin::new(&mut self.io).poll_shutdown(cx).is_pending() {
+                        self.poll_timers(cx);
                         return Poll::Pending;
                     }
                 }
@@ -381,6 +401,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             if (self.conn.wants_read() || self.outcome.is_some())
                 && self.poll_read_some(cx).is_ready()
             {
+                continue;
+            }
+            // About to wait: the sleep must be armed for the deadline as it is now (a
+            // Close in this call armed the close timer); one already due runs now.
+            if self.poll_timers(cx) {
                 continue;
             }
             return Poll::Pending;

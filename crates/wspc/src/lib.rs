@@ -60,7 +60,7 @@
 //! socket when [`Connection::should_close_transport`] says so. `examples/echo_server.rs`
 //! is a complete server on `std::net`.
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod close;

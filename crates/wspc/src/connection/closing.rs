@@ -40,6 +40,7 @@ pub(crate) struct Closing {
 }
 
 impl Closing {
+    #[inline]
     pub(crate) fn pending_reply_len(&self) -> usize {
         self.pending_reply
             .as_ref()

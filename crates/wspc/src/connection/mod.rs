@@ -264,11 +264,13 @@ impl Connection {
     }
 
     /// Bytes waiting to be written.
+    #[inline]
     pub fn buffered_amount(&self) -> usize {
         self.outbox.len() + self.close.pending_reply_len() + self.send.deferred_len()
     }
 
     /// Whether anything waits to be written.
+    #[inline]
     pub fn has_transmit(&self) -> bool {
         self.buffered_amount() != 0
     }

@@ -99,6 +99,7 @@ impl Outbox {
         }
     }
 
+    #[inline]
     pub(crate) fn len(&self) -> usize {
         self.queued
     }
@@ -187,6 +188,13 @@ impl Outbox {
 
     /// Fills `out` with the queued bytes, in order; returns how many slices were used.
     pub(crate) fn slices<'a>(&'a self, out: &mut [IoSlice<'a>]) -> usize {
+        // The usual case: one run of frames in the arena.
+        if let (1, Some(Seg::Arena(len)), Some(first)) =
+            (self.segs.len(), self.segs.front(), out.first_mut())
+        {
+            *first = IoSlice::new(&self.arena[self.arena_head..self.arena_head + len]);
+            return 1;
+        }
         let mut used = 0;
         let mut arena_at = self.arena_head;
         for (i, seg) in self.segs.iter().enumerate() {
@@ -220,7 +228,16 @@ impl Outbox {
 
     /// Drops `n` written bytes from the front (more than queued is clamped).
     pub(crate) fn advance(&mut self, mut n: usize) {
-        n = n.min(self.queued);
+        if n >= self.queued {
+            // The usual case: everything went out (one or two segments; popping them is
+            // cheaper than `VecDeque::clear`, which is not inlined).
+            while self.segs.pop_front().is_some() {}
+            self.queued = 0;
+            self.front_written = 0;
+            self.arena_head = self.arena.len();
+            self.compact();
+            return;
+        }
         self.queued -= n;
         while n > 0 {
             let Some(front) = self.segs.front_mut() else {

@@ -34,6 +34,7 @@ struct OpenMessage {
 
 impl SendState {
     /// Bytes of the deferred Pong (frame header included, unmasked estimate).
+    #[inline]
     pub(crate) fn deferred_len(&self) -> usize {
         self.deferred_pong.as_ref().map_or(0, |p| 2 + p.len())
     }

@@ -1,150 +1,15 @@
 //! What the engine hands out and takes in: messages, streamed chunks and events.
 
+mod utf8_bytes;
+
 use std::fmt;
-use std::ops::Deref;
 
 use bytes::Bytes;
 
 use crate::close::CloseFrame;
 use crate::error::Error;
 
-/// Bytes that are valid UTF-8: the payload of a text message, or a close reason.
-///
-/// Cheap to clone (it is a [`Bytes`]); the engine hands out text messages as slices of its
-/// receive buffer, without a copy.
-///
-/// ```
-/// use wspc::Utf8Bytes;
-///
-/// let text = Utf8Bytes::from("héllo");
-/// assert_eq!(text.as_str(), "héllo");
-/// assert!(Utf8Bytes::try_from(bytes::Bytes::from_static(b"\xff")).is_err());
-/// ```
-#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Utf8Bytes(Bytes);
-
-/// The bytes given to [`Utf8Bytes::try_from`] are not valid UTF-8.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("invalid UTF-8")]
-pub struct InvalidUtf8;
-
-impl Utf8Bytes {
-    /// An empty string.
-    pub const fn new() -> Utf8Bytes {
-        Utf8Bytes(Bytes::new())
-    }
-
-    /// A string from static memory, without a copy.
-    pub const fn from_static(s: &'static str) -> Utf8Bytes {
-        Utf8Bytes(Bytes::from_static(s.as_bytes()))
-    }
-
-    /// Wraps bytes the caller has already validated (crate-internal: the receive path
-    /// validates incrementally as bytes arrive).
-    pub(crate) fn from_validated(bytes: Bytes) -> Utf8Bytes {
-        debug_assert!(std::str::from_utf8(&bytes).is_ok());
-        Utf8Bytes(bytes)
-    }
-
-    /// The text as a `&str`.
-    pub fn as_str(&self) -> &str {
-        // The bytes were validated when this value was built; `basic::from_utf8` re-checks
-        // them at SIMD speed so that the engine needs no `unsafe`.
-        simdutf8::basic::from_utf8(&self.0).expect("Utf8Bytes holds validated UTF-8")
-    }
-
-    /// The underlying bytes.
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.0
-    }
-
-    /// Gives up the UTF-8 guarantee and returns the bytes.
-    pub fn into_bytes(self) -> Bytes {
-        self.0
-    }
-
-    /// Length in bytes.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Whether the string is empty.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl Deref for Utf8Bytes {
-    type Target = str;
-    fn deref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl TryFrom<Bytes> for Utf8Bytes {
-    type Error = InvalidUtf8;
-    fn try_from(bytes: Bytes) -> Result<Self, InvalidUtf8> {
-        match simdutf8::basic::from_utf8(&bytes) {
-            Ok(_) => Ok(Utf8Bytes(bytes)),
-            Err(_) => Err(InvalidUtf8),
-        }
-    }
-}
-
-impl TryFrom<Vec<u8>> for Utf8Bytes {
-    type Error = InvalidUtf8;
-    fn try_from(bytes: Vec<u8>) -> Result<Self, InvalidUtf8> {
-        Utf8Bytes::try_from(Bytes::from(bytes))
-    }
-}
-
-impl From<String> for Utf8Bytes {
-    fn from(s: String) -> Self {
-        Utf8Bytes(Bytes::from(s.into_bytes()))
-    }
-}
-
-impl From<&str> for Utf8Bytes {
-    fn from(s: &str) -> Self {
-        Utf8Bytes(Bytes::copy_from_slice(s.as_bytes()))
-    }
-}
-
-impl From<&String> for Utf8Bytes {
-    fn from(s: &String) -> Self {
-        Utf8Bytes::from(s.as_str())
-    }
-}
-
-impl From<Utf8Bytes> for Bytes {
-    fn from(s: Utf8Bytes) -> Self {
-        s.0
-    }
-}
-
-impl PartialEq<str> for Utf8Bytes {
-    fn eq(&self, other: &str) -> bool {
-        self.0 == other.as_bytes()
-    }
-}
-
-impl PartialEq<&str> for Utf8Bytes {
-    fn eq(&self, other: &&str) -> bool {
-        self.0 == other.as_bytes()
-    }
-}
-
-impl fmt::Debug for Utf8Bytes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.as_str(), f)
-    }
-}
-
-impl fmt::Display for Utf8Bytes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use utf8_bytes::{InvalidUtf8, Utf8Bytes};
 
 /// Text or binary: the two kinds of data message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
