@@ -415,11 +415,16 @@ where
         .await
         .map_err(Error::from_tls_io)?;
     stream.flush().await.map_err(Error::from_tls_io)?;
-    let mut buf = vec![0u8; 4096];
+    // Uninitialised: the head is read into it, no 4 KiB zeroed per connection.
+    let mut buf = bytes::BytesMut::with_capacity(4096);
     loop {
         // A TLS alert (a server that wanted a client certificate) surfaces here, as
         // Error::Tls.
-        let n = stream.read(&mut buf).await.map_err(Error::from_tls_io)?;
+        buf.clear();
+        let n = stream
+            .read_buf(&mut buf)
+            .await
+            .map_err(Error::from_tls_io)?;
         if n == 0 {
             return Err(Error::Io(std::io::Error::new(
                 std::io::ErrorKind::UnexpectedEof,

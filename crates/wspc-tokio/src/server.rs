@@ -256,9 +256,11 @@ impl ServerBuilder {
     {
         let mut hs = self.server_handshake();
         let read = async {
-            let mut buf = vec![0u8; 4096];
+            // Uninitialised: the head is read into it, no 4 KiB zeroed per connection.
+            let mut buf = bytes::BytesMut::with_capacity(4096);
             loop {
-                let n = stream.read(&mut buf).await?;
+                buf.clear();
+                let n = stream.read_buf(&mut buf).await?;
                 if n == 0 {
                     return Err(Error::Io(std::io::Error::new(
                         std::io::ErrorKind::UnexpectedEof,
