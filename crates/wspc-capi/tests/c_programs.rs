@@ -365,12 +365,17 @@ fn c_client_over_loopback_tcp_against_the_engine() {
 }
 
 /// A client on the engine against the C echo server at `port`: text, a large binary
-/// message, a ping, then the close handshake (the server must close TCP first).
-fn engine_client_session(port: u16) {
+/// message, a ping, then the close handshake (the server must close TCP first). With
+/// `deflate` the client offers permessage-deflate and the server must accept it.
+fn engine_client_session(port: u16, deflate: bool) {
     let url = format!("ws://127.0.0.1:{port}/");
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-    let mut handshake = ClientHandshake::new(ClientRequest::new(&url).unwrap()).unwrap();
+    let mut request = ClientRequest::new(&url).unwrap();
+    if deflate {
+        request = request.extension(std::sync::Arc::new(wspc::deflate::DeflateClient::default()));
+    }
+    let mut handshake = ClientHandshake::new(request).unwrap();
     stream.write_all(handshake.request_bytes()).unwrap();
     let mut buf = [0u8; 4096];
     let mut conn: Connection = loop {
@@ -380,6 +385,11 @@ fn engine_client_session(port: u16) {
             break established.connection;
         }
     };
+    assert_eq!(
+        conn.extension().is_some(),
+        deflate,
+        "permessage-deflate negotiated"
+    );
     let big: Vec<u8> = (0..300_000u32).map(|i| (i * 31) as u8).collect();
     conn.send(Message::text("hello from the engine")).unwrap();
     conn.send(Message::binary(big.clone())).unwrap();
@@ -422,10 +432,12 @@ fn engine_client_session(port: u16) {
     assert_eq!(stream.read(&mut buf).unwrap(), 0);
 }
 
-/// Starts the C echo server (`--once`, port 0) with `cmd` and returns it with its port.
-fn start_echo_server(mut cmd: Command) -> (Child, u16) {
+/// Starts the C echo server (`--once`, port 0, and `extra` flags) with `cmd` and returns
+/// it with its port.
+fn start_echo_server(mut cmd: Command, extra: &[&str]) -> (Child, u16) {
     let mut child = cmd
         .args(["127.0.0.1:0", "--once"])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -453,16 +465,19 @@ fn c_echo_server_example_against_an_engine_client() {
         &["-pthread"],
         Link::Static,
     );
-    let (child, port) = start_echo_server(Command::new(&exe));
-    engine_client_session(port);
-    check(&wait(child, "echo_server"), "echo_server");
-    if let Some(cmd) = valgrind(&exe) {
-        let (child, port) = start_echo_server(cmd);
-        engine_client_session(port);
-        check(
-            &wait(child, "echo_server under valgrind"),
-            "echo_server under valgrind",
-        );
+    for deflate in [false, true] {
+        let flags: &[&str] = if deflate { &["--deflate"] } else { &[] };
+        let (child, port) = start_echo_server(Command::new(&exe), flags);
+        engine_client_session(port, deflate);
+        check(&wait(child, "echo_server"), "echo_server");
+        if let Some(cmd) = valgrind(&exe) {
+            let (child, port) = start_echo_server(cmd, flags);
+            engine_client_session(port, deflate);
+            check(
+                &wait(child, "echo_server under valgrind"),
+                "echo_server under valgrind",
+            );
+        }
     }
 }
 

@@ -20,11 +20,13 @@
 //! `PROPTEST_CASES` sets the number of sequences (default 256; the Miri step uses few).
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use proptest::prelude::*;
 use websocket::component::{Action, Handle, HttpHeader, Property, Received, SendPayload};
 use websocket::{ActionKind, ActionQueue, BufferType, Hresult};
-use wspc::{Config, Connection, Event, Message, MessageKind, Role};
+use wspc::deflate::DeflateClient;
+use wspc::{ClientHandshake, ClientRequest, Connection, Event, Message, MessageKind};
 
 /// What the test does next.
 #[derive(Clone, Debug)]
@@ -193,31 +195,47 @@ impl Peer {
     }
 }
 
-fn server() -> Handle {
-    let mut client = Handle::new_client(&[]).unwrap();
-    let mut request: Vec<(Vec<u8>, Vec<u8>)> = client
-        .begin_client_handshake(&[], &[], &[])
-        .unwrap()
-        .into_iter()
-        .map(|h| (h.name.as_bytes().to_vec(), h.value.into_bytes()))
+/// A server handle (receive buffer 256, send buffer 64) and the peer's engine connection,
+/// through both handshakes; with `deflate`, both sides negotiate permessage-deflate (the
+/// handle through `WSPC_PERMESSAGE_DEFLATE`, the peer with the engine's deflate client).
+fn server_and_peer(deflate: bool) -> (Handle, Connection) {
+    let mut request = ClientRequest::new("ws://localhost/").unwrap();
+    if deflate {
+        request = request.extension(Arc::new(DeflateClient::default()));
+    }
+    let mut engine = ClientHandshake::new(request).unwrap();
+    let text = String::from_utf8(engine.request_bytes().to_vec()).unwrap();
+    let headers: Vec<(Vec<u8>, Vec<u8>)> = text
+        .split("\r\n")
+        .skip(1)
+        .filter_map(|line| line.split_once(": "))
+        .map(|(n, v)| (n.as_bytes().to_vec(), v.as_bytes().to_vec()))
         .collect();
-    request.push((b"Host".to_vec(), b"localhost".to_vec()));
-    let headers: Vec<HttpHeader> = request.iter().map(|(n, v)| HttpHeader::new(n, v)).collect();
+    let headers: Vec<HttpHeader> = headers.iter().map(|(n, v)| HttpHeader::new(n, v)).collect();
     let mut server = Handle::new_server(&[
         Property::ReceiveBufferSize(256),
         Property::SendBufferSize(64),
+        Property::PerMessageDeflate(deflate),
     ])
     .unwrap();
-    server.begin_server_handshake(None, &[], &headers).unwrap();
-    server
+    let response = server.begin_server_handshake(None, &[], &headers).unwrap();
+    let mut head = String::from("HTTP/1.1 101 Switching Protocols\r\n");
+    for h in &response {
+        head.push_str(&format!("{}: {}\r\n", h.name, h.value));
+    }
+    head.push_str("\r\n");
+    let peer = engine.feed(head.as_bytes()).unwrap().unwrap().connection;
+    assert_eq!(peer.extension().is_some(), deflate);
+    assert_eq!(server.per_message_deflate().is_some(), deflate);
+    (server, peer)
 }
 
 fn payload(len: usize, seed: usize) -> Vec<u8> {
     (0..len).map(|i| b'a' + ((i + seed) % 26) as u8).collect()
 }
 
-fn run(ops: &[Op]) -> Result<(), TestCaseError> {
-    let mut h = server();
+fn run(ops: &[Op], deflate: bool) -> Result<(), TestCaseError> {
+    let (mut h, peer_conn) = server_and_peer(deflate);
     let mut m = Model {
         sends: VecDeque::new(),
         receives: VecDeque::new(),
@@ -236,7 +254,7 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
         next_context: 1,
     };
     let mut peer = Peer {
-        conn: Connection::new(Role::Client, Config::default()),
+        conn: peer_conn,
         inbox: VecDeque::new(),
         eof: false,
         received: Vec::new(),
@@ -705,6 +723,12 @@ proptest! {
 
     #[test]
     fn the_component_follows_the_windows_rules(ops in proptest::collection::vec(op(), 1..80)) {
-        run(&ops)?;
+        run(&ops, false)?;
+    }
+
+    /// The same with `WSPC_PERMESSAGE_DEFLATE` negotiated: the rules do not change.
+    #[test]
+    fn with_permessage_deflate_too(ops in proptest::collection::vec(op(), 1..80)) {
+        run(&ops, true)?;
     }
 }

@@ -2,8 +2,14 @@
 //! the component produces the WebSocket headers and checks the peer's. The checks are the
 //! engine's: the peer's headers are handed to [`wspc::ClientHandshake`] (client) or
 //! [`wspc::ServerHandshake`] and [`wspc::Request::validate`] (server) as an HTTP head.
+//! Every use of the engine's handshake API is in this file.
+//!
+//! With `WSPC_PERMESSAGE_DEFLATE` ([`super::compression`]), the client's offer goes in
+//! `Sec-WebSocket-Extensions` after the application's, the engine checks the server's
+//! answer, and a server answers the client's offer; extension names the application passes
+//! are still only matched by name, as without the property.
 
-use wspc::extension::ExtensionHeader;
+use wspc::extension::{ExtensionHeader, ServerExtension};
 use wspc::handshake::{accept_key, generate_key};
 use wspc::{
     ClientHandshake, ClientRequest, Config, Connection, Delivery, HandshakeError, Limits,
@@ -11,7 +17,7 @@ use wspc::{
 };
 
 use super::session::Session;
-use super::{Handle, HttpHeader, Negotiated, OwnedHeader, Phase, Properties, Role};
+use super::{Handle, HttpHeader, Negotiated, OwnedHeader, Phase, Properties, Role, compression};
 use crate::hresult::Hresult;
 
 /// The client's offer, kept between `Begin` and `End`.
@@ -19,8 +25,11 @@ use crate::hresult::Hresult;
 pub(super) struct ClientOffer {
     key: String,
     subprotocols: Vec<String>,
-    /// Names of the offered extensions (the token before any `;` parameters).
+    /// Names of the extensions the application offered (the token before any `;`
+    /// parameters).
     extensions: Vec<String>,
+    /// permessage-deflate is offered (the wspc property).
+    deflate: bool,
 }
 
 const EXTENSIONS_HEADER: &str = "sec-websocket-extensions";
@@ -46,10 +55,14 @@ impl Handle {
         if self.role != Role::Client || !matches!(self.phase, Phase::New) {
             return Err(Hresult::E_INVALID_PROTOCOL_OPERATION);
         }
+        let deflate = self.properties.per_message_deflate;
         let mut extension_names = Vec::with_capacity(extensions.len());
         for offer in extensions {
             match ExtensionHeader::parse_list(offer).as_deref() {
-                Ok([element]) => extension_names.push(element.name.clone()),
+                // With the property, permessage-deflate is the component's to negotiate.
+                Ok([element]) if !(deflate && compression::is_deflate(element)) => {
+                    extension_names.push(element.name.clone())
+                }
                 _ => return Err(Hresult::E_INVALIDARG),
             }
         }
@@ -57,6 +70,7 @@ impl Handle {
             key: generate_key(),
             subprotocols: subprotocols.iter().map(|s| s.to_string()).collect(),
             extensions: extension_names,
+            deflate,
         };
         // The engine checks the subprotocols are tokens.
         offer.handshake(Config::default())?;
@@ -69,8 +83,14 @@ impl Handle {
         if !subprotocols.is_empty() {
             headers.push(header("Sec-WebSocket-Protocol", &subprotocols.join(", ")));
         }
-        if !extensions.is_empty() {
-            headers.push(header("Sec-WebSocket-Extensions", &extensions.join(", ")));
+        let mut offered: Vec<String> = extensions.iter().map(|e| e.to_string()).collect();
+        if deflate {
+            offered.push(ExtensionHeader::format_list(
+                &wspc::extension::ClientExtension::offers(&*compression::client()),
+            ));
+        }
+        if !offered.is_empty() {
+            headers.push(header("Sec-WebSocket-Extensions", &offered.join(", ")));
         }
         self.phase = Phase::ClientHandshake(offer);
         Ok(headers)
@@ -94,14 +114,31 @@ impl Handle {
             return Err(Hresult::E_INVALID_PROTOCOL_OPERATION);
         };
         let mut head = b"HTTP/1.1 101 Switching Protocols\r\n".to_vec();
-        let mut extensions: Vec<&[u8]> = Vec::new();
+        // Extensions the application offered are matched by name here; permessage-deflate
+        // (with the property) is the engine's to check.
+        let mut selected = Vec::new();
+        let mut deflate = Vec::new();
         for h in response_headers {
             check_header(h)?;
             if h.name.eq_ignore_ascii_case(EXTENSIONS_HEADER.as_bytes()) {
-                extensions.push(h.value);
+                let value =
+                    std::str::from_utf8(h.value).map_err(|_| Hresult::E_INVALID_PROTOCOL_FORMAT)?;
+                let elements = ExtensionHeader::parse_list(value)
+                    .map_err(|_| Hresult::E_INVALID_PROTOCOL_FORMAT)?;
+                for element in elements {
+                    if offer.deflate && compression::is_deflate(&element) {
+                        deflate.push(element);
+                    } else {
+                        selected.push(element);
+                    }
+                }
             } else {
                 push_header(&mut head, h);
             }
+        }
+        if !deflate.is_empty() {
+            let value = ExtensionHeader::format_list(&deflate);
+            push_header(&mut head, &HttpHeader::new(EXTENSIONS_HEADER, &value));
         }
         head.extend_from_slice(b"\r\n");
         let config = data_config(
@@ -115,9 +152,12 @@ impl Handle {
             Err(HandshakeError::UnofferedSubprotocol(_)) => {
                 return Err(Hresult::E_SUBPROTOCOL_NOT_SUPPORTED);
             }
+            Err(HandshakeError::UnofferedExtension(_)) => {
+                return Err(Hresult::E_PROTOCOL_EXTENSIONS_NOT_SUPPORTED);
+            }
             Ok(None) | Err(_) => return Err(Hresult::E_INVALID_PROTOCOL_FORMAT),
         };
-        let selected = offer.selected_extensions(&extensions)?;
+        let selected = offer.selected_extensions(&selected)?;
         if extension_capacity.is_some_and(|cap| selected.len() > cap) {
             return Err(Hresult::E_INSUFFICIENT_BUFFER);
         }
@@ -157,10 +197,15 @@ impl Handle {
         if subprotocol.is_some_and(|p| p.is_empty() || !p.bytes().all(is_token_char)) {
             return Err(Hresult::E_INVALIDARG);
         }
-        if extensions
-            .iter()
-            .any(|e| e.trim().is_empty() || e.bytes().any(|c| c.is_ascii_control()))
-        {
+        let deflate = self.properties.per_message_deflate;
+        if extensions.iter().any(|e| {
+            e.trim().is_empty()
+                || e.bytes().any(|c| c.is_ascii_control())
+                // With the property, permessage-deflate is the component's to select.
+                || (deflate
+                    && ExtensionHeader::parse_list(e)
+                        .is_ok_and(|list| list.iter().any(compression::is_deflate)))
+        }) {
             return Err(Hresult::E_INVALIDARG);
         }
         let mut head = b"GET / HTTP/1.1\r\n".to_vec();
@@ -188,10 +233,21 @@ impl Handle {
         if let Some(p) = subprotocol {
             headers.push(header("Sec-WebSocket-Protocol", p));
         }
-        if !extensions.is_empty() {
-            headers.push(header("Sec-WebSocket-Extensions", &extensions.join(", ")));
+        // A malformed or unacceptable offer is declined: no compression (RFC 7692 §5).
+        let accepted = if deflate {
+            request
+                .extension_offers()
+                .and_then(|offers| compression::server().negotiate(&offers))
+        } else {
+            None
+        };
+        let mut selected: Vec<String> = extensions.iter().map(|e| e.to_string()).collect();
+        selected.extend(accepted.as_ref().map(|(answer, _)| answer.to_string()));
+        if !selected.is_empty() {
+            headers.push(header("Sec-WebSocket-Extensions", &selected.join(", ")));
         }
-        let connection = Connection::new(Role::Server, config);
+        let connection =
+            Connection::with_extension(Role::Server, config, accepted.map(|(_, codec)| codec));
         self.phase = Phase::Open(Box::new(Session::new(connection, &self.properties)));
         Ok(headers)
     }
@@ -217,29 +273,26 @@ impl ClientOffer {
         for p in &self.subprotocols {
             request = request.subprotocol(p.clone());
         }
+        if self.deflate {
+            request = request.extension(compression::client());
+        }
         ClientHandshake::with_key(request, self.key.clone()).map_err(|_| Hresult::E_INVALIDARG)
     }
 
-    /// Indices of the offered extensions the response's `Sec-WebSocket-Extensions` values
-    /// name (each at most once).
-    fn selected_extensions(&self, values: &[&[u8]]) -> Result<Vec<usize>, Hresult> {
+    /// Indices of the offered extensions the response's `Sec-WebSocket-Extensions`
+    /// elements name (each at most once).
+    fn selected_extensions(&self, elements: &[ExtensionHeader]) -> Result<Vec<usize>, Hresult> {
         let mut selected = Vec::new();
-        for value in values {
-            let value =
-                std::str::from_utf8(value).map_err(|_| Hresult::E_INVALID_PROTOCOL_FORMAT)?;
-            let elements = ExtensionHeader::parse_list(value)
-                .map_err(|_| Hresult::E_INVALID_PROTOCOL_FORMAT)?;
-            for element in elements {
-                let index = self
-                    .extensions
-                    .iter()
-                    .position(|name| name.eq_ignore_ascii_case(&element.name))
-                    .ok_or(Hresult::E_PROTOCOL_EXTENSIONS_NOT_SUPPORTED)?;
-                if selected.contains(&index) {
-                    return Err(Hresult::E_PROTOCOL_EXTENSIONS_NOT_SUPPORTED);
-                }
-                selected.push(index);
+        for element in elements {
+            let index = self
+                .extensions
+                .iter()
+                .position(|name| name.eq_ignore_ascii_case(&element.name))
+                .ok_or(Hresult::E_PROTOCOL_EXTENSIONS_NOT_SUPPORTED)?;
+            if selected.contains(&index) {
+                return Err(Hresult::E_PROTOCOL_EXTENSIONS_NOT_SUPPORTED);
             }
+            selected.push(index);
         }
         Ok(selected)
     }

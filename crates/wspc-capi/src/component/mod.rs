@@ -67,6 +67,7 @@
 //! assert!(matches!(server.get_action(ActionQueue::All, 1).unwrap(), Action::NoAction));
 //! ```
 
+mod compression;
 mod handshake;
 mod placement;
 mod properties;
@@ -212,6 +213,16 @@ impl Handle {
     /// Whether the handle is in the data phase (sends, receives and actions allowed).
     pub fn is_open(&self) -> bool {
         matches!(self.phase, Phase::Open(_))
+    }
+
+    /// The permessage-deflate parameters agreed in the handshake (the
+    /// `Sec-WebSocket-Extensions` element), if the handle negotiated it
+    /// ([`Property::PerMessageDeflate`]); `None` before the data phase or without it.
+    pub fn per_message_deflate(&self) -> Option<String> {
+        match &self.phase {
+            Phase::Open(session) => session.extension(),
+            _ => None,
+        }
     }
 
     /// `WebSocketSend`: queues one send. `buffer_type` says what to send; `payload` must

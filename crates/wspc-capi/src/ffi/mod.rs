@@ -119,7 +119,8 @@ unsafe fn decode_properties(
                 kind @ (PropertyType::ReceiveBufferSize
                 | PropertyType::SendBufferSize
                 | PropertyType::DisableMasking
-                | PropertyType::DisableUtf8Verification),
+                | PropertyType::DisableUtf8Verification
+                | PropertyType::PerMessageDeflate),
             ) => {
                 // SAFETY: the property's value is readable for its size, per the contract.
                 let value = unsafe { read::property_u32(p)? };
@@ -127,6 +128,7 @@ unsafe fn decode_properties(
                     PropertyType::ReceiveBufferSize => Property::ReceiveBufferSize(value),
                     PropertyType::SendBufferSize => Property::SendBufferSize(value),
                     PropertyType::DisableMasking => Property::DisableMasking(value != 0),
+                    PropertyType::PerMessageDeflate => Property::PerMessageDeflate(value != 0),
                     _ => Property::DisableUtf8Verification(value != 0),
                 }
             }

@@ -96,6 +96,11 @@ impl Session {
         }
     }
 
+    /// The negotiated extension's agreed `Sec-WebSocket-Extensions` element, if any.
+    pub(super) fn extension(&self) -> Option<String> {
+        self.conn.extension().map(|e| e.negotiated().to_string())
+    }
+
     pub(super) fn send(
         &mut self,
         buffer_type: BufferType,
