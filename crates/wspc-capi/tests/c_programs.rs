@@ -54,6 +54,15 @@ enum Link {
     Shared,
 }
 
+/// `WSPC_SANITIZE` (e.g. `address,undefined`): compile the C/C++ programs with these
+/// sanitizers (`-fsanitize=…`, every finding fatal) instead of running them under
+/// valgrind (the two do not mix). `.ci/steps/misc-21-capi-sanitizers.sh` sets it.
+fn sanitizers() -> Option<String> {
+    std::env::var("WSPC_SANITIZE")
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
 /// Where the library, the header and the sources are.
 struct Build {
     lib_dir: PathBuf,
@@ -71,7 +80,11 @@ impl Build {
             "libwebsocket.a/.so not found in {}",
             lib_dir.display()
         );
-        let out_dir = lib_dir.parent().unwrap().join("capi-tests").join(test);
+        let tests_dir = match sanitizers() {
+            Some(_) => "capi-tests-sanitized",
+            None => "capi-tests",
+        };
+        let out_dir = lib_dir.parent().unwrap().join(tests_dir).join(test);
         std::fs::create_dir_all(&out_dir).unwrap();
         Build {
             lib_dir,
@@ -94,8 +107,12 @@ impl Build {
             .arg(self.crate_dir.join("include"))
             .arg("-I")
             .arg(self.crate_dir.join("tests/c"))
-            .args(extra)
-            .args(["-x", language])
+            .args(extra);
+        if let Some(list) = sanitizers() {
+            cmd.arg(format!("-fsanitize={list}"))
+                .args(["-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]);
+        }
+        cmd.args(["-x", language])
             .arg(self.crate_dir.join(source))
             .args(["-x", "none"]);
         match link {
@@ -155,8 +172,11 @@ fn check(output: &Output, what: &str) {
 }
 
 /// The command that runs `exe` under valgrind, or `None` (with a notice) when valgrind is
-/// not installed and this is not CI.
+/// not installed and this is not CI, or when the programs are built with sanitizers.
 fn valgrind(exe: &Path) -> Option<Command> {
+    if sanitizers().is_some() {
+        return None;
+    }
     let available = Command::new("valgrind")
         .arg("--version")
         .output()

@@ -430,7 +430,7 @@ pub unsafe extern "C" fn WebSocketSend(
         let buffer_type = BufferType::from_raw(buffer_type).ok_or(Hresult::E_INVALIDARG)?;
         // SAFETY: NULL or readable, per the contract.
         let buffer = unsafe { read::value(p_buffer.cast_const()) };
-        let context = context as usize;
+        let context = context.expose_provenance();
         match (buffer_type, buffer) {
             (t, Some(b)) if t.is_data() => {
                 // SAFETY: the data arm is the one used for data types (any bits are valid).
@@ -439,7 +439,7 @@ pub unsafe extern "C" fn WebSocketSend(
                 // only read during this call (later actions hand it out by address).
                 let bytes = unsafe { read::bytes(data.buffer, data.length)? };
                 let app = AppBuffer {
-                    addr: data.buffer as usize,
+                    addr: data.buffer.expose_provenance(),
                     len: bytes.len(),
                 };
                 cell.lock()
@@ -492,11 +492,13 @@ pub unsafe extern "C" fn WebSocketReceive(
             None => None,
             Some(d) if d.buffer.is_null() || d.length == 0 => return Err(Hresult::E_INVALIDARG),
             Some(d) => Some(AppBuffer {
-                addr: d.buffer as usize,
+                addr: d.buffer.expose_provenance(),
                 len: d.length as usize,
             }),
         };
-        cell.lock().component.receive(target, pv_context as usize)
+        cell.lock()
+            .component
+            .receive(target, pv_context.expose_provenance())
     })
 }
 
@@ -589,8 +591,16 @@ pub unsafe extern "C" fn WebSocketGetAction(
             put(pul_data_buffer_count, count as u32);
             put(p_action, action.kind as u32);
             put(p_buffer_type, action.buffer_type.map_or(0, BufferType::raw));
-            put(pv_application_context, action.app_context as *mut c_void);
-            put(pv_action_context, action.context as *mut c_void);
+            // The application's context is its own pointer (provenance exposed when it was
+            // given); the action context is a number.
+            put(
+                pv_application_context,
+                ptr::with_exposed_provenance_mut(action.app_context),
+            );
+            put(
+                pv_action_context,
+                ptr::without_provenance_mut(action.context),
+            );
         }
         Ok(())
     })
@@ -638,7 +648,7 @@ unsafe fn place(place: Place<'_>, arena: Option<&Arena>) -> Result<(*mut u8, usi
             if bytes.len() > target.len {
                 return Err(Hresult::E_FAIL); // the component bounds deliveries (a bug)
             }
-            let dst = target.addr as *mut u8;
+            let dst = ptr::with_exposed_provenance_mut::<u8>(target.addr);
             // SAFETY: the receive's buffer is writable for `target.len >= bytes.len()`
             // bytes until the receive completes (the `Receive` contract); `bytes` is the
             // component's memory.
@@ -649,7 +659,7 @@ unsafe fn place(place: Place<'_>, arena: Option<&Arena>) -> Result<(*mut u8, usi
             if slice.offset.saturating_add(slice.len) > slice.buffer.len {
                 return Err(Hresult::E_FAIL); // the component stays in the buffer (a bug)
             }
-            let base = slice.buffer.addr as *mut u8;
+            let base = ptr::with_exposed_provenance_mut::<u8>(slice.buffer.addr);
             (base.wrapping_add(slice.offset), slice.len)
         }
     })
@@ -673,7 +683,7 @@ pub unsafe extern "C" fn WebSocketCompleteAction(
         let Ok(cell) = (unsafe { cell(h_web_socket) }) else {
             return;
         };
-        let context = pv_action_context as usize;
+        let context = pv_action_context.addr();
         let n = ul_bytes_transferred as usize;
         let mut state = cell.lock();
         let FfiState {
