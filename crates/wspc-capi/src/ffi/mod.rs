@@ -521,16 +521,53 @@ pub unsafe extern "C" fn WebSocketGetAction(
     pv_action_context: *mut *mut c_void,
 ) -> HRESULT {
     guard(|| {
+        // SAFETY: forwarded contract.
+        let result = unsafe {
+            get_action(
+                h_web_socket,
+                e_action_queue,
+                p_data_buffers,
+                pul_data_buffer_count,
+                p_action,
+                p_buffer_type,
+                pv_application_context,
+                pv_action_context,
+            )
+        };
+        if result.is_err() {
+            // SAFETY: each out-pointer is NULL or writable.
+            unsafe {
+                put(pul_data_buffer_count, 0);
+                put(p_action, 0);
+                put(p_buffer_type, 0);
+                put(pv_application_context, ptr::null_mut());
+                put(pv_action_context, ptr::null_mut());
+            }
+        }
+        result
+    })
+}
+
+/// The body of [`WebSocketGetAction`]: on success every output is written (`NO_ACTION`
+/// writes zeros); on failure none is, and the caller zeroes them.
+///
+/// # Safety
+/// As [`WebSocketGetAction`].
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn get_action(
+    h_web_socket: WebSocketHandle,
+    e_action_queue: u32,
+    p_data_buffers: *mut WebSocketBuffer,
+    pul_data_buffer_count: *mut u32,
+    p_action: *mut u32,
+    p_buffer_type: *mut u32,
+    pv_application_context: *mut *mut c_void,
+    pv_action_context: *mut *mut c_void,
+) -> Result<(), Hresult> {
+    {
         // SAFETY: NULL or readable, per the contract.
         let capacity = unsafe { read::value(pul_data_buffer_count) }.unwrap_or(0) as usize;
-        // SAFETY: each out-pointer is NULL or writable.
-        unsafe {
-            put(pul_data_buffer_count, 0);
-            put(p_action, 0);
-            put(p_buffer_type, 0);
-            put(pv_application_context, ptr::null_mut());
-            put(pv_action_context, ptr::null_mut());
-        }
         if pul_data_buffer_count.is_null()
             || p_action.is_null()
             || p_buffer_type.is_null()
@@ -603,7 +640,7 @@ pub unsafe extern "C" fn WebSocketGetAction(
             );
         }
         Ok(())
-    })
+    }
 }
 
 fn data_buffer((buffer, length): (*mut u8, usize)) -> WebSocketBuffer {
