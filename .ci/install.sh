@@ -6,6 +6,9 @@ command -v valgrind >/dev/null || need_apt+=(valgrind)
 command -v gcc >/dev/null || need_apt+=(gcc)
 command -v g++ >/dev/null || need_apt+=(g++)
 command -v pkg-config >/dev/null || need_apt+=(pkg-config)
+# The C library's tests: the header under clang too, the installed library through CMake.
+command -v clang >/dev/null || need_apt+=(clang)
+command -v cmake >/dev/null || need_apt+=(cmake)
 # Headless browser for the console test, Node for it and for the `ws` interop peer.
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 command -v node >/dev/null || need_apt+=(nodejs)

@@ -7,9 +7,11 @@
 //! echoes it, in memory, through three APIs in the same run:
 //! - `engine`: [`wspc::Connection`] (`feed`, `poll_event`, `send`, `poll_transmit`);
 //! - `component`: the safe action-queue model (`receive`, `get_action`,
-//!   `complete_action`, `send`), the way an application drives it: the received bytes are
-//!   copied out of the handle's memory before the echo is queued, as they must be;
-//! - `c-abi`: the same through the exported C functions (`WebSocketReceive`, …).
+//!   `complete_action`, `send`); the received bytes are kept with
+//!   [`Handle::received_bytes`] (shared, like the engine's message) and sent back;
+//! - `c-abi`: the same through the exported C functions (`WebSocketReceive`, …), the way
+//!   a C echo server drives them: the received bytes are copied into the application's
+//!   buffer, and sent from there (by address, without a copy).
 //!
 //! Issue 8's target: the component model costs at most 10 % more per message than the
 //! engine.
@@ -19,8 +21,8 @@ use std::hint::black_box;
 use std::io::IoSlice;
 use std::ptr;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use websocket::component::{Action, Handle, HttpHeader, Received, SendPayload};
+use criterion::{Criterion, Throughput, criterion_group};
+use websocket::component::{Action, Handle, HttpHeader, SendPayload};
 use websocket::ffi::{self, DataBuffer, WebSocketBuffer, WebSocketHttpHeader};
 use websocket::{ActionQueue, BufferType};
 use wspc::{Config, Connection, Event, Message, Role};
@@ -73,7 +75,7 @@ fn engine_echo(server: &mut Connection, frame: &[u8]) -> usize {
     written
 }
 
-fn component_echo(server: &mut Handle, frame: &[u8], copy: &mut Vec<u8>) -> usize {
+fn component_echo(server: &mut Handle, frame: &[u8]) -> usize {
     server.receive(None, 1).unwrap();
     let Ok(Action::ReceiveFromNetwork {
         context, buffer, ..
@@ -85,17 +87,17 @@ fn component_echo(server: &mut Handle, frame: &[u8], copy: &mut Vec<u8>) -> usiz
     server.complete_action(context, frame.len());
     let Ok(Action::IndicateReceiveComplete {
         context,
-        data: Received::Data(data),
+        buffer_type: BufferType::BinaryMessage,
         ..
     }) = server.get_action(ActionQueue::All, 2)
     else {
         panic!("no receive completion")
     };
-    copy.clear();
-    copy.extend_from_slice(data);
+    // The received bytes, kept without a copy (the engine's echo does the same).
+    let data = server.received_bytes(context).unwrap();
     server.complete_action(context, 0);
     server
-        .send(BufferType::BinaryMessage, SendPayload::data(&copy[..]), 2)
+        .send(BufferType::BinaryMessage, SendPayload::Data(data), 2)
         .unwrap();
     let Ok(Action::SendToNetwork {
         context, buffers, ..
@@ -263,13 +265,9 @@ fn echo(c: &mut Criterion) {
     });
 
     let mut component = component_server();
-    let mut copy = Vec::with_capacity(4096);
-    assert_eq!(
-        component_echo(&mut component, &frame, &mut copy),
-        PAYLOAD + 2
-    );
+    assert_eq!(component_echo(&mut component, &frame), PAYLOAD + 2);
     group.bench_function("component", |b| {
-        b.iter(|| component_echo(&mut component, black_box(&frame), &mut copy))
+        b.iter(|| component_echo(&mut component, black_box(&frame)))
     });
 
     let mut c_server = CServer::new();
@@ -279,4 +277,45 @@ fn echo(c: &mut Criterion) {
 }
 
 criterion_group!(benches, echo);
-criterion_main!(benches);
+
+/// `WSPC_ECHO_LOOP=API:N` (API: `engine`, `component` or `c-abi`) runs N echoes of that API
+/// and exits, without criterion: run it under callgrind with two values of N; the
+/// difference of the instruction counts over the difference of N is the cost per echo,
+/// free of set-up and of the machine's noise.
+fn echo_loop(spec: &str) {
+    let (api, n) = spec.split_once(':').expect("WSPC_ECHO_LOOP=API:N");
+    let n: usize = n.parse().expect("N is a number");
+    let frame = client_frame();
+    let mut total = 0;
+    match api {
+        "engine" => {
+            let mut engine = Connection::new(Role::Server, Config::default());
+            for _ in 0..n {
+                total += engine_echo(&mut engine, black_box(&frame));
+            }
+        }
+        "component" => {
+            let mut component = component_server();
+            for _ in 0..n {
+                total += component_echo(&mut component, black_box(&frame));
+            }
+        }
+        "c-abi" => {
+            let mut c_server = CServer::new();
+            for _ in 0..n {
+                total += c_server.echo(black_box(&frame));
+            }
+        }
+        _ => panic!("unknown API {api}"),
+    }
+    assert_eq!(total, n * (PAYLOAD + 2));
+}
+
+fn main() {
+    if let Ok(spec) = std::env::var("WSPC_ECHO_LOOP") {
+        echo_loop(&spec);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

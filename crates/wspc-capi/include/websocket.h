@@ -164,6 +164,14 @@ typedef enum _WEB_SOCKET_PROPERTY_TYPE {
     WEB_SOCKET_SUPPORTED_VERSIONS_PROPERTY_TYPE = 6
 } WEB_SOCKET_PROPERTY_TYPE;
 
+/* wspc extension, not in Windows' header: a handle property outside Windows' numbering.
+ * A BOOL (ulValueSize 4); TRUE negotiates permessage-deflate (RFC 7692) on a client or
+ * server handle: the client offers it in WebSocketBeginClientHandshake, the server
+ * accepts an offer in WebSocketBeginServerHandshake, and the component compresses and
+ * decompresses messages; the actions are unchanged. Without it a handle behaves exactly
+ * as Windows' (no extension negotiated). See docs/c-api.md. */
+#define WSPC_PERMESSAGE_DEFLATE_PROPERTY_TYPE ((WEB_SOCKET_PROPERTY_TYPE)0x77737001)
+
 typedef enum _WEB_SOCKET_ACTION_QUEUE {
     WEB_SOCKET_SEND_ACTION_QUEUE = 0x1,
     WEB_SOCKET_RECEIVE_ACTION_QUEUE = 0x2,

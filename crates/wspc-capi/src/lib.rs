@@ -9,10 +9,12 @@
 //!   `include/websocket.h`, source-compatible with Windows' `websocket.h` (same names,
 //!   values, layouts and signatures). All `unsafe` code of the crate lives there.
 //!
-//! The C library, its build and link instructions (with pkg-config), a complete example and
-//! every decision taken where Windows' behaviour is undocumented are described in
-//! `docs/c-api.md`. The component, like `websocket.dll`, negotiates no extension
-//! (permessage-deflate is not offered through this API).
+//! The C library (installed by `crates/wspc-capi/install.sh`: a versioned
+//! `libwebsocket.so`, `libwebsocket.a`, `websocket.h`, pkg-config and CMake files), a
+//! complete example and every decision taken where Windows' behaviour is undocumented are
+//! described in `docs/c-api.md`. Like `websocket.dll`, a handle negotiates no extension,
+//! unless it is given the wspc extension property
+//! [`PropertyType::PerMessageDeflate`] (permessage-deflate).
 
 #![deny(unsafe_code)]
 #![warn(missing_docs)]

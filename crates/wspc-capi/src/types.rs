@@ -132,7 +132,8 @@ impl ActionQueue {
     }
 }
 
-/// `WEB_SOCKET_PROPERTY_TYPE`: handle properties (0–4) and global properties (5–6).
+/// `WEB_SOCKET_PROPERTY_TYPE`: handle properties (0–4) and global properties (5–6), and
+/// the wspc extension [`PropertyType::PerMessageDeflate`], numbered outside Windows' range.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u32)]
 pub enum PropertyType {
@@ -150,10 +151,14 @@ pub enum PropertyType {
     KeepaliveInterval = 5,
     /// `WEB_SOCKET_SUPPORTED_VERSIONS_PROPERTY_TYPE` (6), `ULONG` array, global.
     SupportedVersions = 6,
+    /// `WSPC_PERMESSAGE_DEFLATE_PROPERTY_TYPE` (0x77737001), `BOOL`: a wspc extension, not
+    /// in Windows' `websocket.h`. TRUE negotiates permessage-deflate (RFC 7692) on a client
+    /// or server handle; without it the handle behaves exactly as Windows' (no extension).
+    PerMessageDeflate = 0x7773_7001,
 }
 
 impl PropertyType {
-    /// The property type with this value (0–6).
+    /// The property type with this value (0–6, or the wspc extension's).
     pub const fn from_raw(value: u32) -> Option<PropertyType> {
         Some(match value {
             0 => PropertyType::ReceiveBufferSize,
@@ -163,6 +168,7 @@ impl PropertyType {
             4 => PropertyType::DisableUtf8Verification,
             5 => PropertyType::KeepaliveInterval,
             6 => PropertyType::SupportedVersions,
+            0x7773_7001 => PropertyType::PerMessageDeflate,
             _ => return None,
         })
     }

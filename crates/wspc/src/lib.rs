@@ -80,7 +80,7 @@ pub mod utf8;
 
 pub use close::{CloseCode, CloseFrame};
 pub use config::{Config, Delivery, Keepalive};
-pub use connection::{CloseState, Connection, OutgoingFrame, Role};
+pub use connection::{CloseState, Connection, FramedFragment, OutgoingFrame, Role};
 pub use error::{Error, ProtocolError, SendError};
 pub use extension::Extension;
 pub use handshake::{

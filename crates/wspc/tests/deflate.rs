@@ -581,3 +581,25 @@ fn an_idle_compressor_is_parked_by_the_timer_and_the_context_goes_on() {
         [Event::Message(Message::text(json.as_str()))]
     );
 }
+
+#[test]
+fn frame_fragment_compresses_with_the_negotiated_extension() {
+    let (mut client, mut server) = deflate_pair(params(false, 15, 15), Config::default());
+    let text = "frame me, frame me, frame me, frame me".repeat(10);
+    let framed = server
+        .frame_fragment(MessageKind::Text, text.as_bytes(), true)
+        .unwrap();
+    let (h, _) = FrameHeader::parse(framed.header()).unwrap().unwrap();
+    assert_eq!(h.rsv, RSV1);
+    let payload = framed
+        .payload()
+        .expect("compressed into the engine's memory");
+    assert!(payload.len() < text.len() / 4);
+    let mut wire = framed.header().to_vec();
+    wire.extend_from_slice(payload);
+    client.feed(&wire);
+    assert_eq!(
+        client.poll_event(),
+        Some(Event::Message(Message::text(text)))
+    );
+}

@@ -193,3 +193,89 @@ fn framed_transmit_hands_out_whole_frames() {
     packed.send(Message::text("x")).unwrap();
     assert!(packed.pop_frame().is_none());
 }
+
+/// The wire bytes of a frame from `frame_fragment`: its header, then its transformed
+/// payload or the data as given.
+fn framed_wire(conn: &mut Connection, kind: MessageKind, data: &[u8], fin: bool) -> Vec<u8> {
+    let framed = conn.frame_fragment(kind, data, fin).unwrap();
+    let mut wire = framed.header().to_vec();
+    wire.extend_from_slice(framed.payload().map_or(data, |p| &p[..]));
+    wire
+}
+
+#[test]
+fn frame_fragment_frames_like_send_fragment_without_queuing() {
+    // Server: the same bytes as send_fragment, the payload left to the caller.
+    let mut framed = Connection::new(Role::Server, Config::default());
+    let mut queued = Connection::new(Role::Server, Config::default());
+    for (kind, data, fin) in [
+        (MessageKind::Text, &b"Hel"[..], false),
+        (MessageKind::Text, &b"lo"[..], true),
+        (MessageKind::Binary, &[7u8; 300][..], true),
+    ] {
+        let f = framed.frame_fragment(kind, data, fin).unwrap();
+        assert!(f.payload().is_none());
+        assert_eq!(f.fin(), fin);
+        let mut wire = f.header().to_vec();
+        wire.extend_from_slice(data);
+        queued
+            .send_fragment(kind, Bytes::copy_from_slice(data), fin)
+            .unwrap();
+        assert_eq!(wire, take_output(&mut queued));
+        assert!(!framed.has_transmit(), "nothing is queued");
+    }
+
+    // Client: masked into a payload of its own that a server reads back.
+    let mut client = Connection::new(Role::Client, Config::default());
+    let mut server = Connection::new(Role::Server, Config::default());
+    let f = client
+        .frame_fragment(MessageKind::Text, b"masked", true)
+        .unwrap();
+    let (h, _) = FrameHeader::parse(f.header()).unwrap().unwrap();
+    assert!(h.mask.is_some_and(|k| k != [0; 4]));
+    assert_ne!(f.payload().map(|p| &p[..]), Some(&b"masked"[..]));
+    server.feed(&framed_wire(&mut client, MessageKind::Binary, b"xyz", true));
+    server.feed(&framed_wire(&mut client, MessageKind::Text, b"ok", true));
+    assert_eq!(
+        server.poll_event(),
+        Some(Event::Message(Message::binary(&b"xyz"[..])))
+    );
+    assert_eq!(
+        server.poll_event(),
+        Some(Event::Message(Message::text("ok")))
+    );
+
+    // A zero masking key leaves the payload as given.
+    let zero = Config {
+        zero_mask_key: true,
+        ..Config::default()
+    };
+    let mut client = Connection::new(Role::Client, zero);
+    let f = client
+        .frame_fragment(MessageKind::Binary, b"plain", true)
+        .unwrap();
+    assert!(f.payload().is_none());
+    assert_eq!(f.header(), [0x82, 0x85, 0, 0, 0, 0]);
+}
+
+#[test]
+fn frame_fragment_keeps_the_rules_of_send_fragment() {
+    let mut s = Connection::new(Role::Server, Config::default());
+    // A refused fragment changes nothing.
+    assert_eq!(
+        s.frame_fragment(MessageKind::Text, &[0xC3], true),
+        Err(SendError::InvalidUtf8)
+    );
+    s.frame_fragment(MessageKind::Text, &[0xC3], false).unwrap();
+    assert_eq!(
+        s.frame_fragment(MessageKind::Binary, b"x", true),
+        Err(SendError::KindMismatch)
+    );
+    let last = s.frame_fragment(MessageKind::Text, &[0xA9], true).unwrap();
+    assert_eq!(last.opcode(), OpCode::Continuation);
+    s.close(wspc::CloseCode::SUCCESS, "").unwrap();
+    assert_eq!(
+        s.frame_fragment(MessageKind::Binary, b"late", true),
+        Err(SendError::Closed)
+    );
+}

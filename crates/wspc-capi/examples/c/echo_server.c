@@ -7,7 +7,13 @@
  *
  *   cc -O2 -I crates/wspc-capi/include crates/wspc-capi/examples/c/echo_server.c \
  *      -L target/release -lwebsocket -lpthread -Wl,-rpath,$PWD/target/release -o echo_server
- *   ./echo_server [ADDR:PORT] [--once]     (default 127.0.0.1:9001; --once: one connection)
+ *   ./echo_server [ADDR:PORT] [--once] [--deflate]
+ *
+ *   ADDR:PORT  where to listen (default 127.0.0.1:9001)
+ *   --once     serve one connection, then exit
+ *   --deflate  set WSPC_PERMESSAGE_DEFLATE_PROPERTY_TYPE (a wspc extension): accept a
+ *              client's permessage-deflate offer (with a 64 KiB send buffer, so that
+ *              compressed echoes leave in large pieces)
  *
  * Prints "listening on ws://ADDR:PORT" once the socket is bound (PORT 0 picks a free port).
  * Only loopback and local addresses are sensible: there is no TLS and no authentication.
@@ -41,6 +47,7 @@ typedef struct {
 } Connection;
 
 static int verbose;
+static BOOL deflate; /* --deflate */
 
 static void set_timeout(int fd, int seconds) {
     struct timeval tv;
@@ -133,8 +140,9 @@ static WEB_SOCKET_HANDLE accept_upgrade(Connection *c) {
     char reply[4096];
     int used;
     WEB_SOCKET_HANDLE h = NULL;
-    ULONG receive_size = 65536;
-    WEB_SOCKET_PROPERTY property;
+    ULONG receive_size = 65536, send_size = 65536;
+    WEB_SOCKET_PROPERTY properties[3];
+    ULONG property_count = 1;
     HRESULT hr;
 
     while (head_len == 0 && len < MAX_HEAD) {
@@ -188,10 +196,19 @@ static WEB_SOCKET_HANDLE accept_upgrade(Connection *c) {
         line = end;
     }
 
-    property.Type = WEB_SOCKET_RECEIVE_BUFFER_SIZE_PROPERTY_TYPE;
-    property.pvValue = &receive_size;
-    property.ulValueSize = sizeof receive_size;
-    if (FAILED(WebSocketCreateServerHandle(&property, 1, &h))) {
+    properties[0].Type = WEB_SOCKET_RECEIVE_BUFFER_SIZE_PROPERTY_TYPE;
+    properties[0].pvValue = &receive_size;
+    properties[0].ulValueSize = sizeof receive_size;
+    if (deflate) {
+        properties[1].Type = WSPC_PERMESSAGE_DEFLATE_PROPERTY_TYPE;
+        properties[1].pvValue = &deflate;
+        properties[1].ulValueSize = sizeof deflate;
+        properties[2].Type = WEB_SOCKET_SEND_BUFFER_SIZE_PROPERTY_TYPE;
+        properties[2].pvValue = &send_size;
+        properties[2].ulValueSize = sizeof send_size;
+        property_count = 3;
+    }
+    if (FAILED(WebSocketCreateServerHandle(properties, property_count, &h))) {
         respond(c->fd, "500 Internal Server Error");
         return NULL;
     }
@@ -368,6 +385,8 @@ int main(int argc, char **argv) {
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--once") == 0) {
             once = 1;
+        } else if (strcmp(argv[i], "--deflate") == 0) {
+            deflate = TRUE;
         } else {
             where = argv[i];
         }
@@ -376,7 +395,7 @@ int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     colon = strrchr(where, ':');
     if (colon == NULL || (size_t)(colon - where) >= sizeof host) {
-        fprintf(stderr, "usage: %s [ADDR:PORT] [--once]\n", argv[0]);
+        fprintf(stderr, "usage: %s [ADDR:PORT] [--once] [--deflate]\n", argv[0]);
         return 2;
     }
     memcpy(host, where, (size_t)(colon - where));

@@ -4,10 +4,15 @@
 //! come from [`wspc::ClientHandshake::request`] and the server's response is checked by
 //! [`wspc::ClientHandshake::check_response`]; the server validates the request's headers
 //! with [`wspc::Upgrade::from_http1_headers`] and answers with [`wspc::Upgrade::accept`].
-//! Only extensions stay with the component: like websocket.dll it negotiates none, it
-//! passes the application's strings through and checks the answer by name.
+//! Extensions the application names stay with the component: like websocket.dll it
+//! passes them through and checks the answer by name. With `WSPC_PERMESSAGE_DEFLATE`
+//! ([`super::compression`]) permessage-deflate is the engine's: the client's offer goes in
+//! `Sec-WebSocket-Extensions` after the application's and the engine checks the answer; a
+//! server negotiates the client's offer with [`wspc::Upgrade::negotiate`].
 
-use wspc::extension::ExtensionHeader;
+use std::sync::Arc;
+
+use wspc::extension::{ClientExtension, ExtensionHeader, ServerExtension};
 use wspc::handshake::generate_key;
 use wspc::http::header::{HeaderName, HeaderValue, SEC_WEBSOCKET_EXTENSIONS};
 use wspc::http::{self, HeaderMap, StatusCode};
@@ -15,6 +20,7 @@ use wspc::{
     Accept, ClientHandshake, ClientRequest, Config, Delivery, HandshakeError, Limits, Upgrade,
 };
 
+use super::compression;
 use super::session::Session;
 use super::{Handle, HttpHeader, Negotiated, OwnedHeader, Phase, Properties, Role};
 use crate::hresult::Hresult;
@@ -26,6 +32,8 @@ pub(super) struct ClientOffer {
     subprotocols: Vec<String>,
     /// Names of the offered extensions (the token before any `;` parameters).
     extensions: Vec<String>,
+    /// permessage-deflate is offered (the wspc property).
+    deflate: bool,
 }
 
 /// The header names the component hands out, in Windows' spelling, in the order it
@@ -60,10 +68,14 @@ impl Handle {
         if self.role != Role::Client || !matches!(self.phase, Phase::New) {
             return Err(Hresult::E_INVALID_PROTOCOL_OPERATION);
         }
+        let deflate = self.properties.per_message_deflate;
         let mut extension_names = Vec::with_capacity(extensions.len());
         for offer in extensions {
             match ExtensionHeader::parse_list(offer).as_deref() {
-                Ok([element]) => extension_names.push(element.name.clone()),
+                // With the property, permessage-deflate is the component's to negotiate.
+                Ok([element]) if !(deflate && compression::is_deflate(element)) => {
+                    extension_names.push(element.name.clone())
+                }
                 _ => return Err(Hresult::E_INVALIDARG),
             }
         }
@@ -71,12 +83,19 @@ impl Handle {
             key: generate_key(),
             subprotocols: subprotocols.iter().map(|s| s.to_string()).collect(),
             extensions: extension_names,
+            deflate,
         };
         // The engine builds the request (and checks the subprotocols are tokens).
         let request = offer.handshake(Config::default())?;
         let mut headers = windows_headers(request.request().headers(), &CLIENT_HEADERS);
-        if !extensions.is_empty() {
-            headers.push(header("Sec-WebSocket-Extensions", &extensions.join(", ")));
+        let mut offered: Vec<String> = extensions.iter().map(|e| e.to_string()).collect();
+        if deflate {
+            offered.push(ExtensionHeader::format_list(
+                &compression::client().offers(),
+            ));
+        }
+        if !offered.is_empty() {
+            headers.push(header("Sec-WebSocket-Extensions", &offered.join(", ")));
         }
         self.phase = Phase::ClientHandshake(offer);
         Ok(headers)
@@ -99,15 +118,34 @@ impl Handle {
         let Phase::ClientHandshake(offer) = &self.phase else {
             return Err(Hresult::E_INVALID_PROTOCOL_OPERATION);
         };
-        let mut extensions: Vec<&[u8]> = Vec::new();
+        // Extensions the application offered are matched by name here; permessage-deflate
+        // (with the property) is the engine's to check.
+        let mut selected = Vec::new();
+        let mut deflate = Vec::new();
         let mut map = HeaderMap::with_capacity(response_headers.len());
         for h in response_headers {
             let (name, value) = typed(h)?;
-            if name == SEC_WEBSOCKET_EXTENSIONS {
-                extensions.push(h.value);
-            } else {
+            if name != SEC_WEBSOCKET_EXTENSIONS {
                 map.append(name, value);
+                continue;
             }
+            let value = value
+                .to_str()
+                .map_err(|_| Hresult::E_INVALID_PROTOCOL_FORMAT)?;
+            let elements = ExtensionHeader::parse_list(value)
+                .map_err(|_| Hresult::E_INVALID_PROTOCOL_FORMAT)?;
+            for element in elements {
+                if offer.deflate && compression::is_deflate(&element) {
+                    deflate.push(element);
+                } else {
+                    selected.push(element);
+                }
+            }
+        }
+        if !deflate.is_empty() {
+            let value = HeaderValue::from_str(&ExtensionHeader::format_list(&deflate))
+                .map_err(|_| Hresult::E_INVALID_PROTOCOL_FORMAT)?;
+            map.append(SEC_WEBSOCKET_EXTENSIONS, value);
         }
         // The application checked the status line; the engine checks the headers of a 101.
         let (mut parts, ()) = http::Response::new(()).into_parts();
@@ -119,9 +157,12 @@ impl Handle {
             Err(HandshakeError::UnofferedSubprotocol(_)) => {
                 return Err(Hresult::E_SUBPROTOCOL_NOT_SUPPORTED);
             }
+            Err(HandshakeError::UnofferedExtension(_)) => {
+                return Err(Hresult::E_PROTOCOL_EXTENSIONS_NOT_SUPPORTED);
+            }
             Err(_) => return Err(Hresult::E_INVALID_PROTOCOL_FORMAT),
         };
-        let selected = offer.selected_extensions(&extensions)?;
+        let selected = offer.selected_extensions(&selected)?;
         if extension_capacity.is_some_and(|cap| selected.len() > cap) {
             return Err(Hresult::E_INSUFFICIENT_BUFFER);
         }
@@ -161,10 +202,15 @@ impl Handle {
         if subprotocol.is_some_and(|p| p.is_empty() || !p.bytes().all(is_token_char)) {
             return Err(Hresult::E_INVALIDARG);
         }
-        if extensions
-            .iter()
-            .any(|e| e.trim().is_empty() || e.bytes().any(|c| c.is_ascii_control()))
-        {
+        let deflate = self.properties.per_message_deflate;
+        if extensions.iter().any(|e| {
+            e.trim().is_empty()
+                || e.bytes().any(|c| c.is_ascii_control())
+                // With the property, permessage-deflate is the component's to select.
+                || (deflate
+                    && ExtensionHeader::parse_list(e)
+                        .is_ok_and(|list| list.iter().any(compression::is_deflate)))
+        }) {
             return Err(Hresult::E_INVALIDARG);
         }
         let mut map = HeaderMap::with_capacity(request_headers.len());
@@ -178,11 +224,16 @@ impl Handle {
             }
             _ => Hresult::E_INVALID_PROTOCOL_FORMAT,
         })?;
-        // The subprotocol and extensions are the application's choice, not checked
-        // against the offer (websocket.dll's behaviour), so they are added here.
+        // The subprotocol and the extensions the application names are its choice, not
+        // checked against the offer (websocket.dll's behaviour), so they are added here. A
+        // malformed or unacceptable deflate offer is declined (RFC 7692 §5).
+        let policy: Option<Arc<dyn ServerExtension>> =
+            deflate.then(|| Arc::new(compression::server()) as Arc<dyn ServerExtension>);
+        let negotiated = policy.and_then(|p| upgrade.negotiate(&[p]));
+        let answer = negotiated.as_ref().map(|n| n.header().to_string());
         let (response, connection) = upgrade
             .accept(
-                Accept::default(),
+                Accept::default().with_extension(negotiated),
                 data_config(Role::Server, &self.properties),
             )
             .map_err(|_| Hresult::E_INVALID_PROTOCOL_FORMAT)?;
@@ -190,8 +241,10 @@ impl Handle {
         if let Some(p) = subprotocol {
             headers.push(header("Sec-WebSocket-Protocol", p));
         }
-        if !extensions.is_empty() {
-            headers.push(header("Sec-WebSocket-Extensions", &extensions.join(", ")));
+        let mut selected: Vec<String> = extensions.iter().map(|e| e.to_string()).collect();
+        selected.extend(answer);
+        if !selected.is_empty() {
+            headers.push(header("Sec-WebSocket-Extensions", &selected.join(", ")));
         }
         self.phase = Phase::Open(Box::new(Session::new(connection, &self.properties)));
         Ok(headers)
@@ -220,29 +273,26 @@ impl ClientOffer {
         for p in &self.subprotocols {
             request = request.subprotocol(p.clone());
         }
+        if self.deflate {
+            request = request.extension(compression::client());
+        }
         ClientHandshake::with_key(request, self.key.clone()).map_err(|_| Hresult::E_INVALIDARG)
     }
 
-    /// Indices of the offered extensions the response's `Sec-WebSocket-Extensions` values
-    /// name (each at most once).
-    fn selected_extensions(&self, values: &[&[u8]]) -> Result<Vec<usize>, Hresult> {
+    /// Indices of the offered extensions the response's `Sec-WebSocket-Extensions`
+    /// elements name (each at most once).
+    fn selected_extensions(&self, elements: &[ExtensionHeader]) -> Result<Vec<usize>, Hresult> {
         let mut selected = Vec::new();
-        for value in values {
-            let value =
-                std::str::from_utf8(value).map_err(|_| Hresult::E_INVALID_PROTOCOL_FORMAT)?;
-            let elements = ExtensionHeader::parse_list(value)
-                .map_err(|_| Hresult::E_INVALID_PROTOCOL_FORMAT)?;
-            for element in elements {
-                let index = self
-                    .extensions
-                    .iter()
-                    .position(|name| name.eq_ignore_ascii_case(&element.name))
-                    .ok_or(Hresult::E_PROTOCOL_EXTENSIONS_NOT_SUPPORTED)?;
-                if selected.contains(&index) {
-                    return Err(Hresult::E_PROTOCOL_EXTENSIONS_NOT_SUPPORTED);
-                }
-                selected.push(index);
+        for element in elements {
+            let index = self
+                .extensions
+                .iter()
+                .position(|name| name.eq_ignore_ascii_case(&element.name))
+                .ok_or(Hresult::E_PROTOCOL_EXTENSIONS_NOT_SUPPORTED)?;
+            if selected.contains(&index) {
+                return Err(Hresult::E_PROTOCOL_EXTENSIONS_NOT_SUPPORTED);
             }
+            selected.push(index);
         }
         Ok(selected)
     }

@@ -67,24 +67,28 @@
 //! assert!(matches!(server.get_action(ActionQueue::All, 1).unwrap(), Action::NoAction));
 //! ```
 
+mod compression;
 mod handshake;
+mod placement;
 mod properties;
 mod session;
 
 use bytes::Bytes;
 
+pub use placement::{ArenaLayout, CAction, CBuffers, Place, ReadPlace};
 pub use properties::{
     ALLOCATED_BUFFER_ALIGNMENT, ALLOCATED_BUFFER_OVERHEAD, DEFAULT_CLIENT_SEND_BUFFER_SIZE,
     DEFAULT_RECEIVE_BUFFER_SIZE, DEFAULT_SERVER_SEND_BUFFER_SIZE, KEEPALIVE_INTERVAL_MS,
     MAX_BUFFER_SIZE, MIN_RECEIVE_BUFFER_SIZE, MIN_SEND_BUFFER_SIZE, Properties, Property,
     SUPPORTED_VERSIONS,
 };
-pub use session::{Action, AppBuffer, Completed, Received, SendBuffers};
+pub use session::{ABORTED_STATUS, Action, AppBuffer, AppSlice, Completed, Received, SendBuffers};
 pub use wspc::Role;
 
 use crate::hresult::Hresult;
 use handshake::ClientOffer;
-use session::Session;
+use placement::AsCAction;
+use session::{AsAction, DataSource, Session};
 
 /// One header of an HTTP request or response, as bytes (names and values from C are not
 /// necessarily UTF-8).
@@ -211,6 +215,16 @@ impl Handle {
         matches!(self.phase, Phase::Open(_))
     }
 
+    /// The permessage-deflate parameters agreed in the handshake (the
+    /// `Sec-WebSocket-Extensions` element), if the handle negotiated it
+    /// ([`Property::PerMessageDeflate`]); `None` before the data phase or without it.
+    pub fn per_message_deflate(&self) -> Option<String> {
+        match &self.phase {
+            Phase::Open(session) => session.extension(),
+            _ => None,
+        }
+    }
+
     /// `WebSocketSend`: queues one send. `buffer_type` says what to send; `payload` must
     /// match it (see [`SendPayload`]); `app_context` comes back with the send's actions.
     ///
@@ -220,6 +234,7 @@ impl Handle {
     /// from the open message's; with `E_INVALIDARG` for a payload that does not match the
     /// type, a Close status that may not be sent, a reason over 123 bytes or not UTF-8,
     /// and text that is not UTF-8.
+    #[inline]
     pub fn send(
         &mut self,
         buffer_type: crate::BufferType,
@@ -229,12 +244,35 @@ impl Handle {
         self.session()?.send(buffer_type, payload, app_context)
     }
 
+    /// `WebSocketSend` of data whose payload is application memory given by address (the
+    /// C layer's): `data` is the content of `buffer`, lent for this call only. The
+    /// component frames it now (checks UTF-8, masks or compresses it into its own memory
+    /// if it must) and, when the payload goes on the wire unchanged, hands out pieces of
+    /// `buffer` by address ([`SendBuffers::app_payload`]) — it never reads `buffer` later,
+    /// the caller does. Otherwise as [`Handle::send`] with a data type; `data` must be as
+    /// long as `buffer` (`E_INVALIDARG`).
+    #[inline]
+    pub fn send_app_buffer(
+        &mut self,
+        buffer_type: crate::BufferType,
+        buffer: AppBuffer,
+        data: &[u8],
+        app_context: usize,
+    ) -> Result<(), Hresult> {
+        let session = self.session()?;
+        if data.len() != buffer.len || !buffer_type.is_data() {
+            return Err(Hresult::E_INVALIDARG);
+        }
+        session.send_data(buffer_type, DataSource::App(buffer, data), app_context)
+    }
+
     /// `WebSocketReceive`: queues one receive. With `target`, the data of the receive is
     /// limited to `target.len` bytes and handed back with the target, for the caller to
     /// copy there; without, it is handed out from the component's memory. Fails with
     /// `E_INVALID_PROTOCOL_OPERATION` before the data phase, after abort or a protocol
     /// error, and once the end of input (the peer's Close, or the transport's end) was
     /// delivered.
+    #[inline]
     pub fn receive(
         &mut self,
         target: Option<AppBuffer>,
@@ -255,13 +293,39 @@ impl Handle {
         queue: crate::ActionQueue,
         capacity: usize,
     ) -> Result<Action<'_>, Hresult> {
-        self.session()?.get_action(queue, capacity)
+        self.session()?.get_action(queue, capacity, AsAction)
+    }
+
+    /// [`Handle::get_action`] with every buffer placed as the C layer hands it out
+    /// ([`CAction`]): in the application-allocated buffer if the handle has one, in a
+    /// receive's target buffer, or where it is.
+    pub fn get_c_action(
+        &mut self,
+        queue: crate::ActionQueue,
+        capacity: usize,
+    ) -> Result<CAction<'_>, Hresult> {
+        let arena = ArenaLayout::of(&self.properties);
+        self.session()?
+            .get_action(queue, capacity, AsCAction(arena))
+    }
+
+    /// If `action_context` names the outstanding `RECEIVE_FROM_NETWORK` action of a handle
+    /// with an allocated buffer, the part of that buffer the action handed out: its
+    /// completion passes the bytes read there to [`Handle::complete_receive_with`].
+    #[inline]
+    pub fn outstanding_arena_read(&self, action_context: usize) -> Option<std::ops::Range<usize>> {
+        let layout = ArenaLayout::of(&self.properties)?;
+        match &self.phase {
+            Phase::Open(session) => Some(layout.read_region(session.read_len(action_context)?)),
+            _ => None,
+        }
     }
 
     /// `WebSocketCompleteAction`: the action identified by `action_context` was carried
     /// out, moving `bytes_transferred` bytes (bytes written for `SEND_TO_NETWORK`, bytes
     /// read for `RECEIVE_FROM_NETWORK`; ignored for the indications). An unknown or zero
     /// context is ignored. Returns what was completed.
+    #[inline]
     pub fn complete_action(
         &mut self,
         action_context: usize,
@@ -275,10 +339,39 @@ impl Handle {
         }
     }
 
+    /// The bytes the outstanding `INDICATE_RECEIVE_COMPLETE` action `action_context`
+    /// delivers (what [`Action::IndicateReceiveComplete`] shows as [`Received`]), as
+    /// [`Bytes`] sharing the component's memory: a receiver that keeps them (to echo them
+    /// with [`SendPayload::Data`], say) needs no copy. `None` for any other context.
+    ///
+    /// ```
+    /// # use websocket::component::{Action, Handle, HttpHeader, Received, SendPayload};
+    /// # use websocket::{ActionQueue, BufferType};
+    /// # fn echo(server: &mut Handle) {
+    /// if let Ok(Action::IndicateReceiveComplete { context, buffer_type, .. }) =
+    ///     server.get_action(ActionQueue::Receive, 1)
+    /// {
+    ///     let data = server.received_bytes(context).unwrap();
+    ///     server.complete_action(context, 0);
+    ///     if buffer_type == BufferType::BinaryMessage {
+    ///         server.send(buffer_type, SendPayload::Data(data), 0).unwrap();
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    #[inline]
+    pub fn received_bytes(&self, action_context: usize) -> Option<Bytes> {
+        match &self.phase {
+            Phase::Open(session) => session.received_bytes(action_context),
+            _ => None,
+        }
+    }
+
     /// Completes a `RECEIVE_FROM_NETWORK` action whose bytes were read into memory other
     /// than the buffer the action handed out (the C layer's application-allocated
     /// buffer): the component takes `data` as the bytes read. Other actions complete as
     /// with [`Handle::complete_action`] with `data.len()` bytes.
+    #[inline]
     pub fn complete_receive_with(
         &mut self,
         action_context: usize,

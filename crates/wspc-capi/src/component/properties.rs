@@ -52,6 +52,13 @@ pub enum Property {
     /// `WEB_SOCKET_DISABLE_UTF8_VERIFICATION_PROPERTY_TYPE`: received text is not checked
     /// for valid UTF-8.
     DisableUtf8Verification(bool),
+    /// `WSPC_PERMESSAGE_DEFLATE_PROPERTY_TYPE` (a wspc extension, outside Windows'
+    /// numbering): negotiate permessage-deflate (RFC 7692). A client offers it in
+    /// `BeginClientHandshake` and accepts the server's answer in `EndClientHandshake`; a
+    /// server accepts a client's offer in `BeginServerHandshake`. Messages are then
+    /// compressed and decompressed by the component; the actions are the same. `false`
+    /// (the default) is exactly Windows' behaviour.
+    PerMessageDeflate(bool),
 }
 
 impl Property {
@@ -63,6 +70,7 @@ impl Property {
             Property::DisableMasking(_) => PropertyType::DisableMasking,
             Property::AllocatedBuffer { .. } => PropertyType::AllocatedBuffer,
             Property::DisableUtf8Verification(_) => PropertyType::DisableUtf8Verification,
+            Property::PerMessageDeflate(_) => PropertyType::PerMessageDeflate,
         }
     }
 }
@@ -90,6 +98,8 @@ pub struct Properties {
     pub disable_utf8_verification: bool,
     /// Size of the application-allocated buffer, if one was given.
     pub allocated_buffer_len: Option<usize>,
+    /// `WSPC_PERMESSAGE_DEFLATE` (a wspc extension).
+    pub per_message_deflate: bool,
 }
 
 impl Properties {
@@ -104,6 +114,7 @@ impl Properties {
             disable_masking: false,
             disable_utf8_verification: false,
             allocated_buffer_len: None,
+            per_message_deflate: false,
         }
     }
 
@@ -132,6 +143,7 @@ impl Properties {
                 Property::DisableMasking(b) => out.disable_masking = b,
                 Property::DisableUtf8Verification(b) => out.disable_utf8_verification = b,
                 Property::AllocatedBuffer { len } => out.allocated_buffer_len = Some(len),
+                Property::PerMessageDeflate(b) => out.per_message_deflate = b,
             }
         }
         if let Some(len) = out.allocated_buffer_len

@@ -5,9 +5,11 @@ use std::ffi::c_char;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::abi::WebSocketHttpHeader;
-use crate::component::{ALLOCATED_BUFFER_OVERHEAD, Handle, OwnedHeader};
+use crate::component::{Handle, OwnedHeader};
 
-/// Marks live handles: a pointer that does not carry it is not a handle.
+/// Marks live handles. Checked on entry to catch some uses of a pointer that is not a
+/// handle (and zeroed on delete, to catch some uses of a deleted one) — a debugging aid,
+/// not a detection: reading it through such a pointer is already undefined behaviour.
 const SIGNATURE: u64 = u64::from_be_bytes(*b"wspc-hdl");
 
 /// The object behind a `WEB_SOCKET_HANDLE`. Calls on one handle are serialised by its
@@ -50,8 +52,6 @@ pub(super) struct FfiState {
     pub(super) headers: Option<HeaderArray>,
     /// The application-allocated buffer, if the handle was created with one.
     pub(super) arena: Option<Arena>,
-    /// The context of the `RECEIVE_FROM_NETWORK` action that handed out the arena.
-    pub(super) arena_receive: Option<usize>,
 }
 
 // SAFETY: `FfiState` is only reached through its handle's mutex. Its raw pointers are the
@@ -108,35 +108,11 @@ impl HeaderArray {
     }
 }
 
-/// The application-allocated buffer (`WEB_SOCKET_ALLOCATED_BUFFER_PROPERTY_TYPE`): every
-/// buffer the handle hands out, except the application's own send payloads, lies in it.
-///
-/// Layout: `[receive region | send region | control region (144 bytes)]`. The receive
-/// region takes network reads and delivered chunks; the send region takes masked payload
-/// pieces; the control region takes frame headers (at offset 0) and control payloads (at
-/// offset [`Arena::CONTROL_PAYLOAD`]).
+/// The application-allocated buffer (`WEB_SOCKET_ALLOCATED_BUFFER_PROPERTY_TYPE`): its
+/// address and length. Where in it each buffer goes is the component's decision
+/// ([`ArenaLayout`](crate::component::ArenaLayout)); this only copies there.
 #[derive(Debug)]
 pub(super) struct Arena {
     pub(super) base: *mut u8,
-    pub(super) receive: usize,
-    pub(super) send: usize,
+    pub(super) len: usize,
 }
-
-impl Arena {
-    /// Offset of control payloads in the control region (after a header's 14 bytes).
-    pub(super) const CONTROL_PAYLOAD: usize = 16;
-
-    pub(super) fn receive_region(&self) -> *mut u8 {
-        self.base
-    }
-
-    pub(super) fn send_region(&self) -> *mut u8 {
-        self.base.wrapping_add(self.receive)
-    }
-
-    pub(super) fn control_region(&self) -> *mut u8 {
-        self.base.wrapping_add(self.receive + self.send)
-    }
-}
-
-const _: () = assert!(Arena::CONTROL_PAYLOAD + 125 <= ALLOCATED_BUFFER_OVERHEAD);

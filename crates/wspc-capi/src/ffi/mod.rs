@@ -5,10 +5,15 @@
 //! for misuse (`E_INVALIDARG` for NULL or malformed parameters, `E_INVALID_PROTOCOL_OPERATION`
 //! for a call in the wrong role or state); nothing panics across the boundary (each body
 //! runs under `catch_unwind` as a last resort, failing with `E_FAIL`). Calls on one handle
-//! are serialised by the handle's mutex. A handle pointer that was not returned by a
-//! `Create` function, or was deleted, is undefined behaviour as on Windows; NULL is always
-//! safe, and a pointer to something that is not a handle is usually detected (a signature
-//! check) and treated like NULL.
+//! are serialised by the handle's mutex. NULL handles are detected; a handle pointer that
+//! was not returned by a `Create` function, or was deleted, is undefined behaviour as on
+//! Windows (a signature check catches some such bugs, but it reads through the pointer, so
+//! it is a debugging aid, not a detection).
+//!
+//! The functions only check pointers and copy: every decision about an action — which
+//! bytes, from which buffer, to where in the application's memory — is the safe
+//! component's ([`Handle::get_c_action`](crate::component::Handle::get_c_action)). Every
+//! structure and out-pointer target the caller passes is read and written unaligned.
 //!
 //! Memory the functions hand out (header arrays, action buffers) follows `websocket.h`'s
 //! rules: header arrays stay valid until the matching `End` call or `WebSocketDeleteHandle`;
@@ -18,8 +23,10 @@
 
 mod abi;
 mod handle;
+mod read;
 
-use std::ffi::{CStr, c_char, c_void};
+use std::ffi::{c_char, c_void};
+use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr;
 
@@ -32,7 +39,7 @@ pub use abi::{
 pub use handle::HandleCell;
 
 use crate::component::{
-    Action, AppBuffer, Handle, HttpHeader, Property, Received, Role, SendPayload,
+    AppBuffer, CBuffers, Handle, Place, Property, ReadPlace, Role, SendPayload,
 };
 use crate::{
     ActionQueue, BufferType, Hresult, MAX_CLOSE_REASON_LENGTH, PropertyType, global_property,
@@ -68,106 +75,16 @@ unsafe fn put<T>(out: *mut T, value: T) {
 /// The handle behind `h`, if `h` is one.
 ///
 /// # Safety
-/// `h` is NULL or a pointer returned by a `Create` function and not yet deleted (other
-/// pointers to readable memory are detected by the signature check).
+/// `h` is NULL or a pointer returned by a `Create` function and not yet deleted. (The
+/// signature check catches some other pointers, but reading through them is already
+/// undefined behaviour: it is a debugging aid, not a detection.)
 unsafe fn cell<'a>(h: WebSocketHandle) -> Result<&'a HandleCell, Hresult> {
-    // SAFETY: per the contract, a non-NULL `h` points to a live `HandleCell`.
+    // SAFETY: per the contract, a non-NULL `h` points to a live `HandleCell` (which this
+    // library allocated, so it is aligned).
     match unsafe { h.as_ref() } {
         Some(cell) if cell.is_valid() => Ok(cell),
         _ => Err(Hresult::E_INVALIDARG),
     }
-}
-
-/// A slice of `count` items at `items`; NULL is allowed only with `count == 0`.
-///
-/// # Safety
-/// A non-NULL `items` points to `count` initialised items that stay valid and unmodified
-/// for `'a`.
-unsafe fn array<'a, T>(items: *const T, count: u32) -> Result<&'a [T], Hresult> {
-    if count == 0 {
-        return Ok(&[]);
-    }
-    if items.is_null() {
-        return Err(Hresult::E_INVALIDARG);
-    }
-    // SAFETY: non-NULL with `count` items, per the contract.
-    Ok(unsafe { std::slice::from_raw_parts(items, count as usize) })
-}
-
-/// `count` bytes at `bytes` (NULL allowed when `count == 0`).
-///
-/// # Safety
-/// As [`array`].
-unsafe fn bytes_at<'a>(bytes: *const c_char, count: u32) -> Result<&'a [u8], Hresult> {
-    // SAFETY: forwarded contract.
-    unsafe { array(bytes.cast::<u8>(), count) }
-}
-
-/// The NUL-terminated UTF-8 strings of a `PCSTR` array.
-///
-/// # Safety
-/// A non-NULL `strings` points to `count` pointers, each NULL or a NUL-terminated string.
-unsafe fn strings<'a>(strings: *const *const c_char, count: u32) -> Result<Vec<&'a str>, Hresult> {
-    // SAFETY: forwarded contract.
-    let pointers = unsafe { array(strings, count)? };
-    pointers
-        .iter()
-        .map(|&p| {
-            // SAFETY: each entry is NULL or a NUL-terminated string, per the contract.
-            unsafe { string(p) }?.ok_or(Hresult::E_INVALIDARG)
-        })
-        .collect()
-}
-
-/// One optional NUL-terminated UTF-8 string.
-///
-/// # Safety
-/// `p` is NULL or a NUL-terminated string valid for `'a`.
-unsafe fn string<'a>(p: *const c_char) -> Result<Option<&'a str>, Hresult> {
-    if p.is_null() {
-        return Ok(None);
-    }
-    // SAFETY: non-NULL and NUL-terminated, per the contract.
-    let s = unsafe { CStr::from_ptr(p) };
-    s.to_str().map(Some).map_err(|_| Hresult::E_INVALIDARG)
-}
-
-/// The headers of a `WEB_SOCKET_HTTP_HEADER` array, as byte slices.
-///
-/// # Safety
-/// A non-NULL `headers` points to `count` headers whose names and values are valid for
-/// their lengths.
-unsafe fn http_headers<'a>(
-    headers: *const WebSocketHttpHeader,
-    count: u32,
-) -> Result<Vec<HttpHeader<'a>>, Hresult> {
-    // SAFETY: forwarded contract.
-    let entries = unsafe { array(headers, count)? };
-    entries
-        .iter()
-        .map(|h| {
-            // SAFETY: name and value are valid for their lengths, per the contract.
-            let (name, value) = unsafe {
-                (
-                    bytes_at(h.name, h.name_length)?,
-                    bytes_at(h.value, h.value_length)?,
-                )
-            };
-            Ok(HttpHeader { name, value })
-        })
-        .collect()
-}
-
-/// Reads a 4-byte property value (`ULONG` or `BOOL`).
-///
-/// # Safety
-/// A non-NULL `p.value` points to `p.value_size` readable bytes.
-unsafe fn property_u32(p: &WebSocketProperty) -> Result<u32, Hresult> {
-    if p.value.is_null() || p.value_size != 4 {
-        return Err(Hresult::E_INVALIDARG);
-    }
-    // SAFETY: non-NULL and 4 bytes long, per the contract.
-    Ok(unsafe { p.value.cast::<u32>().read_unaligned() })
 }
 
 /// Decodes the property array of a `Create` call: the component's properties, and the
@@ -180,19 +97,14 @@ unsafe fn decode_properties(
     count: u32,
 ) -> Result<(Vec<Property>, Option<*mut u8>), Hresult> {
     // SAFETY: forwarded contract.
-    let raw = unsafe { array(properties, count)? };
+    let raw = unsafe { read::items(properties, count)? };
     let mut out = Vec::with_capacity(raw.len());
     let mut allocated = None;
-    for p in raw {
+    for p in &raw {
         let property = match PropertyType::from_raw(p.property_type) {
             Some(PropertyType::AllocatedBuffer) => {
-                // .NET's convention: `pvValue` points at a slot holding the buffer's
-                // address, `ulValueSize` is the buffer's length.
-                if p.value.is_null() {
-                    return Err(Hresult::E_INVALIDARG);
-                }
                 // SAFETY: a non-NULL `pvValue` points at a pointer-sized slot.
-                let base = unsafe { p.value.cast::<*mut u8>().read_unaligned() };
+                let base = unsafe { read::property_address(p)? };
                 if base.is_null()
                     || base.align_offset(crate::component::ALLOCATED_BUFFER_ALIGNMENT) != 0
                 {
@@ -207,14 +119,16 @@ unsafe fn decode_properties(
                 kind @ (PropertyType::ReceiveBufferSize
                 | PropertyType::SendBufferSize
                 | PropertyType::DisableMasking
-                | PropertyType::DisableUtf8Verification),
+                | PropertyType::DisableUtf8Verification
+                | PropertyType::PerMessageDeflate),
             ) => {
                 // SAFETY: the property's value is readable for its size, per the contract.
-                let value = unsafe { property_u32(p)? };
+                let value = unsafe { read::property_u32(p)? };
                 match kind {
                     PropertyType::ReceiveBufferSize => Property::ReceiveBufferSize(value),
                     PropertyType::SendBufferSize => Property::SendBufferSize(value),
                     PropertyType::DisableMasking => Property::DisableMasking(value != 0),
+                    PropertyType::PerMessageDeflate => Property::PerMessageDeflate(value != 0),
                     _ => Property::DisableUtf8Verification(value != 0),
                 }
             }
@@ -246,17 +160,14 @@ unsafe fn create(
         Role::Client => Handle::new_client(&properties)?,
         Role::Server => Handle::new_server(&properties)?,
     };
-    let sizes = component.properties();
     let arena = allocated.map(|base| Arena {
         base,
-        receive: sizes.receive_buffer_size as usize,
-        send: sizes.send_buffer_size as usize,
+        len: component.properties().allocated_buffer_len.unwrap_or(0),
     });
     let cell = Box::new(HandleCell::new(FfiState {
         component,
         headers: None,
         arena,
-        arena_receive: None,
     }));
     // SAFETY: `out` is non-NULL and writable, per the contract.
     unsafe { put(out, Box::into_raw(cell)) };
@@ -348,9 +259,9 @@ pub unsafe extern "C" fn WebSocketBeginClientHandshake(
         let (cell, subprotocols, extensions, initial) = unsafe {
             (
                 cell(h_web_socket)?,
-                strings(psz_subprotocols, ul_subprotocol_count)?,
-                strings(psz_extensions, ul_extension_count)?,
-                http_headers(p_initial_headers, ul_initial_header_count)?,
+                read::strings(psz_subprotocols, ul_subprotocol_count)?,
+                read::strings(psz_extensions, ul_extension_count)?,
+                read::http_headers(p_initial_headers, ul_initial_header_count)?,
             )
         };
         let mut state = cell.lock();
@@ -391,7 +302,7 @@ pub unsafe extern "C" fn WebSocketEndClientHandshake(
 ) -> HRESULT {
     guard(|| {
         // SAFETY: NULL or readable, per the contract.
-        let capacity = unsafe { pul_selected_extension_count.as_ref() }.map(|c| *c as usize);
+        let capacity = unsafe { read::value(pul_selected_extension_count) }.map(|c| c as usize);
         if capacity.is_some_and(|c| c > 0) && pul_selected_extensions.is_null() {
             return Err(Hresult::E_INVALIDARG);
         }
@@ -399,7 +310,7 @@ pub unsafe extern "C" fn WebSocketEndClientHandshake(
         let (cell, headers) = unsafe {
             (
                 cell(h_web_socket)?,
-                http_headers(p_response_headers, ul_reponse_header_count)?,
+                read::http_headers(p_response_headers, ul_reponse_header_count)?,
             )
         };
         let mut state = cell.lock();
@@ -458,9 +369,9 @@ pub unsafe extern "C" fn WebSocketBeginServerHandshake(
         let (cell, subprotocol, extensions, request) = unsafe {
             (
                 cell(h_web_socket)?,
-                string(psz_subprotocol_selected)?,
-                strings(psz_extension_selected, ul_extension_selected_count)?,
-                http_headers(p_request_headers, ul_request_header_count)?,
+                read::string(psz_subprotocol_selected)?,
+                read::strings(psz_extension_selected, ul_extension_selected_count)?,
+                read::http_headers(p_request_headers, ul_request_header_count)?,
             )
         };
         let mut state = cell.lock();
@@ -504,8 +415,8 @@ pub unsafe extern "C" fn WebSocketEndServerHandshake(h_web_socket: WebSocketHand
 /// `UNSOLICITED_PONG`, `pBuffer` must be NULL. `Context` comes back with the send's actions.
 ///
 /// # Safety
-/// `pBuffer` is NULL or points to a buffer whose memory is valid for its length (for data,
-/// until the send completes).
+/// `pBuffer` is NULL or points to a readable buffer whose memory is valid for its length
+/// (for data, until the send completes).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WebSocketSend(
     h_web_socket: WebSocketHandle,
@@ -517,64 +428,47 @@ pub unsafe extern "C" fn WebSocketSend(
         // SAFETY: forwarded contract.
         let cell = unsafe { cell(h_web_socket)? };
         let buffer_type = BufferType::from_raw(buffer_type).ok_or(Hresult::E_INVALIDARG)?;
-        // SAFETY: NULL or a readable buffer, per the contract.
-        let buffer = unsafe { p_buffer.as_ref() }.copied();
-        let payload = match (buffer_type, buffer) {
+        // SAFETY: NULL or readable, per the contract.
+        let buffer = unsafe { read::value(p_buffer.cast_const()) };
+        let context = context.expose_provenance();
+        match (buffer_type, buffer) {
             (t, Some(b)) if t.is_data() => {
-                // SAFETY: the data arm is the one used for data types.
+                // SAFETY: the data arm is the one used for data types (any bits are valid).
                 let data = unsafe { b.data };
-                if data.buffer.is_null() && data.length > 0 {
-                    return Err(Hresult::E_INVALIDARG);
-                }
-                SendPayload::Data(if data.length == 0 {
-                    Bytes::new()
-                } else {
-                    Bytes::from_owner(AppMemory {
-                        ptr: data.buffer,
-                        len: data.length as usize,
-                    })
-                })
+                // SAFETY: the payload is readable for its length, per the contract; it is
+                // only read during this call (later actions hand it out by address).
+                let bytes = unsafe { read::bytes(data.buffer, data.length)? };
+                let app = AppBuffer {
+                    addr: data.buffer.expose_provenance(),
+                    len: bytes.len(),
+                };
+                cell.lock()
+                    .component
+                    .send_app_buffer(buffer_type, app, bytes, context)
             }
             (BufferType::Close, Some(b)) => {
-                // SAFETY: the close arm is the one used for CLOSE.
+                // SAFETY: the close arm is the one used for CLOSE (any bits are valid).
                 let close = unsafe { b.close_status };
                 if close.reason_length as usize > MAX_CLOSE_REASON_LENGTH {
                     return Err(Hresult::E_INVALIDARG);
                 }
-                // SAFETY: the reason is valid for its length, per the contract.
-                let reason = unsafe { array(close.reason.cast_const(), close.reason_length)? };
-                SendPayload::Close {
+                // SAFETY: the reason is readable for its length, per the contract.
+                let reason = unsafe { read::bytes(close.reason, close.reason_length)? };
+                let payload = SendPayload::Close {
                     status: close.status,
                     reason: Bytes::copy_from_slice(reason),
-                }
+                };
+                cell.lock().component.send(buffer_type, payload, context)
             }
-            (t, None) if t.is_control() => SendPayload::None,
-            _ => return Err(Hresult::E_INVALIDARG),
-        };
-        cell.lock()
-            .component
-            .send(buffer_type, payload, context as usize)
+            (t, None) if t.is_control() => {
+                cell.lock()
+                    .component
+                    .send(buffer_type, SendPayload::None, context)
+            }
+            _ => Err(Hresult::E_INVALIDARG),
+        }
     })
 }
-
-/// An application's send payload, referenced without a copy.
-struct AppMemory {
-    ptr: *const u8,
-    len: usize,
-}
-
-impl AsRef<[u8]> for AppMemory {
-    fn as_ref(&self) -> &[u8] {
-        // SAFETY: the application keeps the payload valid and unchanged until the send's
-        // INDICATE_SEND_COMPLETE action, and the component drops every reference to it
-        // when that action is completed (or the handle is deleted).
-        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
-    }
-}
-
-// SAFETY: the memory is plain bytes that the application does not change while the send is
-// queued; reading it from another thread is fine.
-unsafe impl Send for AppMemory {}
 
 /// `WebSocketReceive`: queues a receive. With `pBuffer` NULL the data is handed out from the
 /// handle's memory (valid until the `INDICATE_RECEIVE_COMPLETE` action is completed);
@@ -582,8 +476,8 @@ unsafe impl Send for AppMemory {}
 /// receive).
 ///
 /// # Safety
-/// `pBuffer` is NULL or describes writable memory that stays valid until the receive's
-/// `INDICATE_RECEIVE_COMPLETE` action.
+/// `pBuffer` is NULL or a readable buffer describing writable memory that stays valid
+/// until the receive's `INDICATE_RECEIVE_COMPLETE` action.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn WebSocketReceive(
     h_web_socket: WebSocketHandle,
@@ -594,15 +488,17 @@ pub unsafe extern "C" fn WebSocketReceive(
         // SAFETY: forwarded contract.
         let cell = unsafe { cell(h_web_socket)? };
         // SAFETY: NULL or readable; the data arm is the one a receive uses.
-        let target = match unsafe { p_buffer.as_ref().map(|b| b.data) } {
+        let target = match unsafe { read::value(p_buffer.cast_const()).map(|b| b.data) } {
             None => None,
             Some(d) if d.buffer.is_null() || d.length == 0 => return Err(Hresult::E_INVALIDARG),
             Some(d) => Some(AppBuffer {
-                addr: d.buffer as usize,
+                addr: d.buffer.expose_provenance(),
                 len: d.length as usize,
             }),
         };
-        cell.lock().component.receive(target, pv_context as usize)
+        cell.lock()
+            .component
+            .receive(target, pv_context.expose_provenance())
     })
 }
 
@@ -625,16 +521,53 @@ pub unsafe extern "C" fn WebSocketGetAction(
     pv_action_context: *mut *mut c_void,
 ) -> HRESULT {
     guard(|| {
-        // SAFETY: NULL or readable and writable, per the contract.
-        let capacity = unsafe { pul_data_buffer_count.as_ref() }.map_or(0, |c| *c as usize);
-        // SAFETY: each out-pointer is NULL or writable.
-        unsafe {
-            put(pul_data_buffer_count, 0);
-            put(p_action, 0);
-            put(p_buffer_type, 0);
-            put(pv_application_context, ptr::null_mut());
-            put(pv_action_context, ptr::null_mut());
+        // SAFETY: forwarded contract.
+        let result = unsafe {
+            get_action(
+                h_web_socket,
+                e_action_queue,
+                p_data_buffers,
+                pul_data_buffer_count,
+                p_action,
+                p_buffer_type,
+                pv_application_context,
+                pv_action_context,
+            )
+        };
+        if result.is_err() {
+            // SAFETY: each out-pointer is NULL or writable.
+            unsafe {
+                put(pul_data_buffer_count, 0);
+                put(p_action, 0);
+                put(p_buffer_type, 0);
+                put(pv_application_context, ptr::null_mut());
+                put(pv_action_context, ptr::null_mut());
+            }
         }
+        result
+    })
+}
+
+/// The body of [`WebSocketGetAction`]: on success every output is written (`NO_ACTION`
+/// writes zeros); on failure none is, and the caller zeroes them.
+///
+/// # Safety
+/// As [`WebSocketGetAction`].
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn get_action(
+    h_web_socket: WebSocketHandle,
+    e_action_queue: u32,
+    p_data_buffers: *mut WebSocketBuffer,
+    pul_data_buffer_count: *mut u32,
+    p_action: *mut u32,
+    p_buffer_type: *mut u32,
+    pv_application_context: *mut *mut c_void,
+    pv_action_context: *mut *mut c_void,
+) -> Result<(), Hresult> {
+    {
+        // SAFETY: NULL or readable, per the contract.
+        let capacity = unsafe { read::value(pul_data_buffer_count) }.unwrap_or(0) as usize;
         if pul_data_buffer_count.is_null()
             || p_action.is_null()
             || p_buffer_type.is_null()
@@ -648,118 +581,69 @@ pub unsafe extern "C" fn WebSocketGetAction(
         let cell = unsafe { cell(h_web_socket)? };
         let mut state = cell.lock();
         let FfiState {
-            component,
-            arena,
-            arena_receive,
-            ..
+            component, arena, ..
         } = &mut *state;
-        let action = component.get_action(queue, capacity)?;
-        let (kind, context) = (action.kind(), action.context());
-        let mut buffers: [Option<WebSocketBuffer>; 2] = [None, None];
-        let (buffer_type, app_context) = match action {
-            Action::NoAction => return Ok(()),
-            Action::SendToNetwork {
-                buffer_type,
-                buffers: send,
-                app_context,
-                ..
-            } => {
-                if let Some(header) = send.header {
-                    // SAFETY: the arena's control region has room for a header.
-                    let ptr = unsafe { place(arena.as_ref().map(Arena::control_region), header) };
-                    buffers[0] = Some(data_buffer(ptr, header.len()));
-                }
-                if let Some(payload) = send.payload {
-                    let region = arena
-                        .as_ref()
-                        .filter(|_| !send.payload_is_app_memory)
-                        .map(|a| {
-                            if buffer_type.is_control() {
-                                a.control_region().wrapping_add(Arena::CONTROL_PAYLOAD)
-                            } else {
-                                a.send_region()
-                            }
-                        });
-                    // SAFETY: a control payload (at most 125 bytes) fits the control region
-                    // after the header; a copied data piece is at most the send buffer size,
-                    // the send region's size.
-                    let ptr = unsafe { place(region, payload) };
-                    buffers[usize::from(buffers[0].is_some())] =
-                        Some(data_buffer(ptr, payload.len()));
-                }
-                (buffer_type.raw(), app_context.unwrap_or(0))
-            }
-            Action::ReceiveFromNetwork {
-                buffer,
-                app_context,
-                ..
-            } => {
-                let (ptr, len) = match arena {
-                    Some(a) => {
-                        *arena_receive = Some(context);
-                        (a.receive_region(), buffer.len().min(a.receive))
-                    }
-                    None => (buffer.as_mut_ptr(), buffer.len()),
-                };
-                buffers[0] = Some(data_buffer(ptr, len));
-                (0, app_context)
-            }
-            Action::IndicateSendComplete {
-                buffer_type,
-                app_context,
-                ..
-            } => (buffer_type.raw(), app_context),
-            Action::IndicateReceiveComplete {
-                buffer_type,
-                data,
-                target,
-                app_context,
-                ..
-            } => {
-                let (bytes, status) = match data {
-                    Received::Data(d) => (d, None),
-                    Received::Close { status, reason } => (reason, Some(status)),
-                };
-                let region = match target {
-                    Some(t) => Some(t.addr as *mut u8),
-                    None => arena.as_ref().map(Arena::receive_region),
-                };
-                // SAFETY: the delivered bytes are at most the target's length (the component
-                // bounds them) or the receive buffer size (the arena's receive region).
-                let ptr = unsafe { place(region, bytes) };
-                buffers[0] = Some(match status {
-                    None => data_buffer(ptr, bytes.len()),
-                    Some(status) => WebSocketBuffer {
-                        close_status: CloseStatusBuffer {
-                            reason: ptr,
-                            reason_length: bytes.len() as u32,
-                            status,
-                        },
-                    },
-                });
-                (buffer_type.raw(), app_context)
-            }
-        };
-        let mut count = 0;
-        for b in buffers.into_iter().flatten() {
-            // SAFETY: the component hands out at most `capacity` buffers, and the array has
-            // room for `capacity`.
-            unsafe { p_data_buffers.add(count).write_unaligned(b) };
-            count += 1;
+        let action = component.get_c_action(queue, capacity)?;
+        let count = action.buffers.count();
+        if count > capacity {
+            return Err(Hresult::E_FAIL); // the component never hands out more (a bug)
         }
-        // SAFETY: the out-pointers were checked non-NULL above and are writable.
+        let arena = arena.as_ref();
+        // SAFETY: the array has room for `capacity >= count` buffers; the places are
+        // checked against the memory they name.
         unsafe {
+            match action.buffers {
+                CBuffers::None => {}
+                CBuffers::Write(first, second) => {
+                    put(p_data_buffers, data_buffer(place(first, arena)?));
+                    if let Some(second) = second {
+                        put(p_data_buffers.add(1), data_buffer(place(second, arena)?));
+                    }
+                }
+                CBuffers::Read(ReadPlace::InPlace(buffer)) => {
+                    put(
+                        p_data_buffers,
+                        data_buffer((buffer.as_mut_ptr(), buffer.len())),
+                    );
+                }
+                CBuffers::Read(ReadPlace::Arena(range)) => {
+                    let (ptr, len) = arena_range(arena, range)?;
+                    put(p_data_buffers, data_buffer((ptr, len)));
+                }
+                CBuffers::Data(data) => put(p_data_buffers, data_buffer(place(data, arena)?)),
+                CBuffers::Close { status, reason } => {
+                    let (reason, reason_length) = place(reason, arena)?;
+                    put(
+                        p_data_buffers,
+                        WebSocketBuffer {
+                            close_status: CloseStatusBuffer {
+                                reason,
+                                reason_length: reason_length as u32,
+                                status,
+                            },
+                        },
+                    );
+                }
+            }
             put(pul_data_buffer_count, count as u32);
-            put(p_action, kind as u32);
-            put(p_buffer_type, buffer_type);
-            put(pv_application_context, app_context as *mut c_void);
-            put(pv_action_context, context as *mut c_void);
+            put(p_action, action.kind as u32);
+            put(p_buffer_type, action.buffer_type.map_or(0, BufferType::raw));
+            // The application's context is its own pointer (provenance exposed when it was
+            // given); the action context is a number.
+            put(
+                pv_application_context,
+                ptr::with_exposed_provenance_mut(action.app_context),
+            );
+            put(
+                pv_action_context,
+                ptr::without_provenance_mut(action.context),
+            );
         }
         Ok(())
-    })
+    }
 }
 
-fn data_buffer(buffer: *mut u8, length: usize) -> WebSocketBuffer {
+fn data_buffer((buffer, length): (*mut u8, usize)) -> WebSocketBuffer {
     WebSocketBuffer {
         data: DataBuffer {
             buffer,
@@ -768,23 +652,54 @@ fn data_buffer(buffer: *mut u8, length: usize) -> WebSocketBuffer {
     }
 }
 
-/// Where the bytes of an action are handed out: copied to `region` if given (application
-/// memory: a receive's target or the allocated buffer), else in place. Empty → NULL.
+/// `range` of the allocated buffer, checked to lie in it.
+fn arena_range(arena: Option<&Arena>, range: Range<usize>) -> Result<(*mut u8, usize), Hresult> {
+    match arena {
+        Some(a) if range.start <= range.end && range.end <= a.len => {
+            Ok((a.base.wrapping_add(range.start), range.len()))
+        }
+        _ => Err(Hresult::E_FAIL), // the component never names memory outside it (a bug)
+    }
+}
+
+/// Hands out one buffer as the component placed it: a pointer and a length, after the copy
+/// it asks for.
 ///
 /// # Safety
-/// `region`, if given, is writable for `bytes.len()` bytes.
-unsafe fn place(region: Option<*mut u8>, bytes: &[u8]) -> *mut u8 {
-    if bytes.is_empty() {
-        return ptr::null_mut();
-    }
-    match region {
-        Some(dst) => {
-            // SAFETY: writable for `bytes.len()`, per the contract; `copy` allows overlap.
-            unsafe { ptr::copy(bytes.as_ptr(), dst, bytes.len()) };
-            dst
+/// The allocated buffer and the application buffers the place names are valid for their
+/// lengths (the `Create`, `Send` and `Receive` contracts).
+#[inline]
+unsafe fn place(place: Place<'_>, arena: Option<&Arena>) -> Result<(*mut u8, usize), Hresult> {
+    Ok(match place {
+        Place::Null => (ptr::null_mut(), 0),
+        Place::InPlace(bytes) => (bytes.as_ptr().cast_mut(), bytes.len()),
+        Place::ToArena { offset, bytes } => {
+            let (dst, len) = arena_range(arena, offset..offset.saturating_add(bytes.len()))?;
+            // SAFETY: `dst` has room for `len == bytes.len()` bytes inside the allocated
+            // buffer, which the application keeps valid and unused; `bytes` is the
+            // component's memory, so the two do not overlap.
+            unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), dst, len) };
+            (dst, len)
         }
-        None => bytes.as_ptr().cast_mut(),
-    }
+        Place::ToTarget { target, bytes } => {
+            if bytes.len() > target.len {
+                return Err(Hresult::E_FAIL); // the component bounds deliveries (a bug)
+            }
+            let dst = ptr::with_exposed_provenance_mut::<u8>(target.addr);
+            // SAFETY: the receive's buffer is writable for `target.len >= bytes.len()`
+            // bytes until the receive completes (the `Receive` contract); `bytes` is the
+            // component's memory.
+            unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), dst, bytes.len()) };
+            (dst, bytes.len())
+        }
+        Place::App(slice) => {
+            if slice.offset.saturating_add(slice.len) > slice.buffer.len {
+                return Err(Hresult::E_FAIL); // the component stays in the buffer (a bug)
+            }
+            let base = ptr::with_exposed_provenance_mut::<u8>(slice.buffer.addr);
+            (base.wrapping_add(slice.offset), slice.len)
+        }
+    })
 }
 
 /// `WebSocketCompleteAction`: the action `pvActionContext` was carried out, moving
@@ -805,27 +720,24 @@ pub unsafe extern "C" fn WebSocketCompleteAction(
         let Ok(cell) = (unsafe { cell(h_web_socket) }) else {
             return;
         };
-        let context = pv_action_context as usize;
+        let context = pv_action_context.addr();
         let n = ul_bytes_transferred as usize;
         let mut state = cell.lock();
         let FfiState {
-            component,
-            arena,
-            arena_receive,
-            ..
+            component, arena, ..
         } = &mut *state;
-        match arena.as_ref() {
-            Some(a) if context != 0 && *arena_receive == Some(context) => {
-                *arena_receive = None;
-                // SAFETY: the application read `n` bytes into the arena's receive region
-                // (at most its size).
-                let data =
-                    unsafe { std::slice::from_raw_parts(a.receive_region(), n.min(a.receive)) };
-                component.complete_receive_with(context, data);
-            }
-            _ => {
-                component.complete_action(context, n);
-            }
+        if let Some(arena) = arena.as_ref()
+            && let Some(range) = component.outstanding_arena_read(context)
+        {
+            let Ok((start, len)) = arena_range(Some(arena), range) else {
+                return;
+            };
+            // SAFETY: the application read `n` bytes into this part of the allocated
+            // buffer, which it keeps valid and does not otherwise use.
+            let data = unsafe { std::slice::from_raw_parts(start, n.min(len)) };
+            component.complete_receive_with(context, data);
+        } else {
+            component.complete_action(context, n);
         }
     })
 }
@@ -880,7 +792,7 @@ pub unsafe extern "C" fn WebSocketGetGlobalProperty(
 ) -> HRESULT {
     guard(|| {
         // SAFETY: NULL or valid, per the contract.
-        let Some(room) = (unsafe { ul_size.as_ref() }).copied() else {
+        let Some(room) = (unsafe { read::value(ul_size) }) else {
             return Err(Hresult::E_INVALIDARG);
         };
         let property = PropertyType::from_raw(e_type).ok_or(Hresult::E_INVALIDARG)?;

@@ -181,7 +181,10 @@ static void *receive_thread(void *arg) {
             if (type == WEB_SOCKET_PING_PONG_BUFFER_TYPE) {
                 s->pongs_received++;
             } else if (have + b[0].Data.ulBufferLength <= MAX_LEN) {
-                memcpy(message + have, b[0].Data.pbBuffer, b[0].Data.ulBufferLength);
+                /* Zero-length data comes as a NULL pointer: memcpy must not see it. */
+                if (b[0].Data.ulBufferLength > 0) {
+                    memcpy(message + have, b[0].Data.pbBuffer, b[0].Data.ulBufferLength);
+                }
                 have += b[0].Data.ulBufferLength;
                 if (type == WEB_SOCKET_BINARY_MESSAGE_BUFFER_TYPE) {
                     BYTE expected[MAX_LEN];

@@ -24,7 +24,7 @@ use std::time::Instant;
 use bytes::BytesMut;
 
 pub use closing::CloseState;
-pub use outbox::OutgoingFrame;
+pub use outbox::{FramedFragment, OutgoingFrame};
 
 use crate::config::Config;
 use crate::extension::Extension;

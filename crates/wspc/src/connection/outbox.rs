@@ -77,6 +77,58 @@ impl OutgoingFrame {
     }
 }
 
+/// A data frame framed for a payload the caller keeps
+/// ([`Connection::frame_fragment`](crate::Connection::frame_fragment)): its encoded header,
+/// and the payload to write instead of the caller's when the engine transformed it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FramedFragment {
+    header: [u8; MAX_HEADER_LEN],
+    header_len: u8,
+    opcode: OpCode,
+    fin: bool,
+    payload: Option<Bytes>,
+}
+
+impl FramedFragment {
+    pub(crate) fn new(header: &FrameHeader, payload: Option<Bytes>) -> FramedFragment {
+        let mut raw = [0u8; MAX_HEADER_LEN];
+        let n = header.encode(&mut raw);
+        FramedFragment {
+            header: raw,
+            header_len: n as u8,
+            opcode: header.opcode,
+            fin: header.fin,
+            payload,
+        }
+    }
+
+    /// The encoded frame header (2 to 14 bytes).
+    pub fn header(&self) -> &[u8] {
+        &self.header[..self.header_len as usize]
+    }
+
+    /// The frame's opcode.
+    pub fn opcode(&self) -> OpCode {
+        self.opcode
+    }
+
+    /// Whether FIN is set.
+    pub fn fin(&self) -> bool {
+        self.fin
+    }
+
+    /// The payload to write after the header: `None` when it is the caller's data as
+    /// given, else the transformed bytes (masked, or encoded by the extension).
+    pub fn payload(&self) -> Option<&Bytes> {
+        self.payload.as_ref()
+    }
+
+    /// Takes the transformed payload out (see [`payload`](FramedFragment::payload)).
+    pub fn into_payload(self) -> Option<Bytes> {
+        self.payload
+    }
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Outbox {
     /// Keep frames apart (framed mode).

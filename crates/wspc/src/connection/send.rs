@@ -7,11 +7,12 @@ use rand::Rng;
 use crate::close::CloseFrame;
 use crate::error::SendError;
 use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, OpCode};
+use crate::mask::mask_into;
 use crate::message::{Message, MessageKind};
 use crate::prepared::PreparedMessage;
 use crate::utf8::Utf8Validator;
 
-use super::outbox::PayloadRef;
+use super::outbox::{FramedFragment, PayloadRef};
 use super::{CloseState, Connection, Role};
 
 #[derive(Debug, Default)]
@@ -123,8 +124,79 @@ impl Connection {
         data: impl Into<Bytes>,
         fin: bool,
     ) -> Result<(), SendError> {
-        self.check_data_allowed()?;
         let data = data.into();
+        let (opcode, rsv, encode) = self.begin_fragment(kind, &data, fin)?;
+        if encode {
+            let out = self.encode_with_extension(&data, fin)?;
+            self.queue_frame(opcode, fin, rsv, PayloadRef::Shared(&out));
+        } else {
+            self.queue_frame(opcode, fin, rsv, PayloadRef::Shared(&data));
+        }
+        Ok(())
+    }
+
+    /// Frames one fragment like [`send_fragment`](Connection::send_fragment) (same rules,
+    /// same state), but hands the frame back instead of queuing it, and only borrows
+    /// `data`: for a caller that keeps the payload itself until it is written (the Windows
+    /// component model, whose application buffers stay valid until their send completes),
+    /// so an unchanged payload costs no copy and no allocation.
+    ///
+    /// [`FramedFragment::payload`] is `None` when `data` goes on the wire as it is (a
+    /// server, or a client with [`Config::zero_mask_key`](crate::Config)), and the bytes to
+    /// write instead when the engine transformed them (masked by a client, encoded by the
+    /// negotiated extension). The frame is not in the transmit queue: the caller writes it
+    /// in order with what [`pop_frame`](Connection::pop_frame) hands out.
+    ///
+    /// ```
+    /// use wspc::{Config, Connection, MessageKind, Role};
+    ///
+    /// let mut server = Connection::new(Role::Server, Config::default());
+    /// let frame = server.frame_fragment(MessageKind::Text, b"hello", true).unwrap();
+    /// assert_eq!(frame.header(), [0x81, 5]);
+    /// assert!(frame.payload().is_none()); // "hello" goes out as it is
+    /// assert!(!server.has_transmit());
+    /// ```
+    pub fn frame_fragment(
+        &mut self,
+        kind: MessageKind,
+        data: &[u8],
+        fin: bool,
+    ) -> Result<FramedFragment, SendError> {
+        let (opcode, rsv, encode) = self.begin_fragment(kind, data, fin)?;
+        let encoded = if encode {
+            Some(self.encode_with_extension(data, fin)?)
+        } else {
+            None
+        };
+        let on_wire = encoded.as_deref().unwrap_or(data);
+        let mask = self.mask_key();
+        let header = FrameHeader {
+            fin,
+            rsv,
+            opcode,
+            mask,
+            payload_len: on_wire.len() as u64,
+        };
+        let payload = match mask {
+            Some(key) if key != [0; 4] => {
+                let mut masked = BytesMut::zeroed(on_wire.len());
+                mask_into(&mut masked, on_wire, key, 0);
+                Some(masked.freeze())
+            }
+            _ => encoded,
+        };
+        Ok(FramedFragment::new(&header, payload))
+    }
+
+    /// The checks and state changes of a fragment about to be framed: returns its opcode,
+    /// its RSV bits and whether the negotiated extension encodes it.
+    fn begin_fragment(
+        &mut self,
+        kind: MessageKind,
+        data: &[u8],
+        fin: bool,
+    ) -> Result<(OpCode, u8, bool), SendError> {
+        self.check_data_allowed()?;
         let mut utf8 = match &self.send.open {
             Some(open) if open.kind != kind => return Err(SendError::KindMismatch),
             Some(open) => open.utf8.clone(),
@@ -132,9 +204,9 @@ impl Connection {
         };
         if kind == MessageKind::Text {
             let checked = if fin {
-                utf8.feed_final(&data)
+                utf8.feed_final(data)
             } else {
-                utf8.feed(&data)
+                utf8.feed(data)
             };
             checked.map_err(|_| SendError::InvalidUtf8)?;
         }
@@ -151,18 +223,12 @@ impl Connection {
         } else {
             (opcode_for(kind), open.rsv.unwrap_or(0))
         };
-        let encoded = open.rsv.is_some();
+        let encode = open.rsv.is_some();
         open.started = true;
         if fin {
             self.send.open = None;
         }
-        if encoded {
-            let out = self.encode_with_extension(&data, fin)?;
-            self.queue_frame(opcode, fin, rsv, PayloadRef::Shared(&out));
-        } else {
-            self.queue_frame(opcode, fin, rsv, PayloadRef::Shared(&data));
-        }
-        Ok(())
+        Ok((opcode, rsv, encode))
     }
 
     /// Queues a Ping (payload at most 125 bytes).
@@ -232,12 +298,18 @@ impl Connection {
         Ok(out.freeze())
     }
 
-    fn queue_frame(&mut self, opcode: OpCode, fin: bool, rsv: u8, payload: PayloadRef<'_>) {
-        let mask = match self.role {
+    /// The masking key of the next frame: none for a server, a fresh random key for a
+    /// client (all zeros with `zero_mask_key`).
+    fn mask_key(&self) -> Option<[u8; 4]> {
+        match self.role {
             Role::Server => None,
             Role::Client if self.config.zero_mask_key => Some([0; 4]),
             Role::Client => Some(rand::rng().next_u32().to_ne_bytes()),
-        };
+        }
+    }
+
+    fn queue_frame(&mut self, opcode: OpCode, fin: bool, rsv: u8, payload: PayloadRef<'_>) {
+        let mask = self.mask_key();
         let len = match &payload {
             PayloadRef::Slice(s) => s.len(),
             PayloadRef::Shared(b) => b.len(),
