@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::budget::Budget;
 use crate::limits::Limits;
 
 /// How received data messages are handed out.
@@ -78,6 +79,15 @@ pub struct Config {
     /// (the Windows component model accounts for each frame). Default `false`: frames
     /// are packed for vectored writes.
     pub framed_transmit: bool,
+    /// A cap on the data buffered by every connection that shares it (see [`Budget`]).
+    /// Default: none (each connection is bounded by its [`Limits`] only).
+    pub budget: Option<Budget>,
+    /// Progress deadline: a frame or message whose first byte arrived this long ago and
+    /// that is still incomplete fails the connection with 1008
+    /// ([`Error::MessageTimeout`](crate::Error::MessageTimeout)), so that a peer cannot
+    /// hold buffers by sending slowly. Measured with the time given to
+    /// [`Connection::handle_timeout`](crate::Connection::handle_timeout). Default: none.
+    pub message_timeout: Option<Duration>,
 }
 
 impl Default for Config {
@@ -94,6 +104,8 @@ impl Default for Config {
             accept_unmasked_frames: false,
             zero_mask_key: false,
             framed_transmit: false,
+            budget: None,
+            message_timeout: None,
         }
     }
 }

@@ -63,6 +63,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod budget;
 pub mod close;
 mod config;
 mod connection;
@@ -77,6 +78,7 @@ pub mod mask;
 mod message;
 pub mod utf8;
 
+pub use budget::Budget;
 pub use close::{CloseCode, CloseFrame};
 pub use config::{Config, Delivery, Keepalive};
 pub use connection::{CloseState, Connection, OutgoingFrame, Role};
