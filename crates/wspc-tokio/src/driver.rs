@@ -8,20 +8,20 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
-use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 use wspc::{CloseCode, CloseFrame, CloseState, Connection, Event};
 
 use crate::error::{Error, Result};
 use crate::message::Message;
+use crate::recv_pool;
 
 /// Slices handed to one vectored write.
 const MAX_SLICES: usize = 64;
 
 /// Room offered to each read beyond the engine's [`read_hint`](wspc::Connection::read_hint)
-/// (the buffer is given back when the socket goes idle, so this is never held by an idle
-/// connection).
+/// (the buffer goes back to the thread's pool when the socket goes idle, so this is never
+/// held by an idle connection).
 const READ_SLACK: usize = 16 * 1024;
 
 /// Which half is polling (for the shared write wakers of a split socket).
@@ -86,6 +86,9 @@ pub(crate) struct Driver<S> {
     write_dead: bool,
     /// Set on a split socket.
     pub(crate) fanout: Option<Arc<Fanout>>,
+    /// The receive buffer was grown for a large frame: free it when idle instead of
+    /// keeping it in the pool.
+    large_buffer: bool,
 }
 
 impl<S> std::fmt::Debug for Driver<S> {
@@ -127,6 +130,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             finished: false,
             write_dead: false,
             fanout: None,
+            large_buffer: false,
         }
     }
 
@@ -221,6 +225,28 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         }
     }
 
+    /// Arms the sleep for the engine's next deadline without reading the clock (input
+    /// processed since [`poll_timers`](Self::poll_timers) may have set one, e.g. the
+    /// progress deadline of a message that just began). Returns whether it is already
+    /// due.
+    fn arm_timer(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(deadline) = self.conn.poll_timeout() else {
+            self.sleep = None;
+            return false;
+        };
+        let at = Instant::from_std(deadline);
+        let sleep = match &mut self.sleep {
+            Some(s) => {
+                if s.deadline() != at {
+                    s.as_mut().reset(at);
+                }
+                s
+            }
+            None => self.sleep.insert(Box::pin(tokio::time::sleep_until(at))),
+        };
+        sleep.as_mut().poll(cx).is_ready()
+    }
+
     /// Reads once into the engine's receive buffer (after the close, into a scratch
     /// buffer that is thrown away). Ready when something happened (data, end of input).
     fn poll_read_some(&mut self, cx: &mut Context<'_>) -> Poll<()> {
@@ -241,9 +267,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         // tells tokio the socket is drained (it clears the readiness), which saves the
         // read that would only return WouldBlock, and a whole medium-sized message
         // arriving on an idle socket (whose buffer was given back) is taken in one read.
+        // The room follows the bytes received: the engine's hint grows with what arrived
+        // of a frame, never with what its header announces.
         let want = self.conn.read_hint() + READ_SLACK;
         let buf = self.conn.recv_buffer_mut();
+        if buf.capacity() == 0
+            && let Some(kept) = recv_pool::take()
+        {
+            *buf = kept;
+        }
         if buf.capacity() - buf.len() < want {
+            if buf.len() + want > recv_pool::MAX_POOLED_SIZE {
+                self.large_buffer = true;
+            }
             buf.reserve(want);
         }
         match tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, buf) {
@@ -259,9 +295,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 Poll::Ready(())
             }
             Poll::Pending => {
-                // Idle: give the receive buffer back (no memory held by idle sockets).
+                // Idle: give the receive buffer back (no memory held by idle sockets): to
+                // the thread's pool for the next read, or freed if it grew large.
                 if buf.is_empty() && buf.capacity() != 0 {
-                    *buf = BytesMut::new();
+                    let kept = std::mem::take(buf);
+                    if std::mem::take(&mut self.large_buffer) {
+                        drop(kept);
+                    } else {
+                        recv_pool::give(kept);
+                    }
                 }
                 Poll::Pending
             }
@@ -348,6 +390,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             if (self.conn.wants_read() || self.outcome.is_some())
                 && self.poll_read_some(cx).is_ready()
             {
+                continue;
+            }
+            if self.arm_timer(cx) {
                 continue;
             }
             return Poll::Pending;

@@ -31,6 +31,7 @@ mod driver;
 mod error;
 mod message;
 mod options;
+mod recv_pool;
 mod server;
 mod socket;
 mod stream;
@@ -49,7 +50,7 @@ pub use wspc::deflate::{
     DeflateClient, DeflateOffer, DeflateOptions, DeflateParams, DeflateServer,
 };
 pub use wspc::handshake::Request;
-pub use wspc::{CloseCode, CloseFrame, CloseState, Limits, MessageKind, Utf8Bytes};
+pub use wspc::{Budget, CloseCode, CloseFrame, CloseState, Limits, MessageKind, Utf8Bytes};
 
 /// Re-exported so callers can name the TLS types without depending on the crates.
 pub use tokio_rustls;
