@@ -6,8 +6,8 @@
 #
 # Each target starts from its committed seeds (fuzz/seeds/TARGET, minimized) plus the
 # working corpus (fuzz/corpus/TARGET, git-ignored, kept between runs). A crashing input
-# is left in fuzz/artifacts/TARGET/; add it to the target's seeds and to a regression
-# test. Logs and a one-line summary per target (executions, coverage) go to
+# is left in fuzz/artifacts/TARGET/; once fixed, move it to fuzz/regressions/TARGET/,
+# which every run replays first (the regression test). Logs and a one-line summary per target (executions, coverage) go to
 # $FUZZ_LOGS (default target/fuzz-logs). Needs nightly and cargo-fuzz.
 # Knobs: FUZZ_JOBS (default 2), FUZZ_NICE (default 0), FUZZ_BUILD=0 (skip the build).
 set -euo pipefail
@@ -29,9 +29,12 @@ fi
 run_one() {
   local t=$1 log="$logs/$1.log"
   mkdir -p "corpus/$t" "seeds/$t" "artifacts/$t"
+  # Inputs that once failed (fuzz/regressions/TARGET) are replayed first, with the seeds.
+  local extra=()
+  [ -d "regressions/$t" ] && extra=("regressions/$t")
   # -timeout: an input that takes over 10 s is a hang; -rss_limit_mb: a leak or a
   # reservation that follows an announced length fails the run.
-  nice -n "${FUZZ_NICE:-0}" cargo +nightly fuzz run -O "$t" "corpus/$t" "seeds/$t" -- \
+  nice -n "${FUZZ_NICE:-0}" cargo +nightly fuzz run -O "$t" "corpus/$t" "seeds/$t" "${extra[@]}" -- \
     -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
     -print_final_stats=1 >"$log" 2>&1
   local rc=$?

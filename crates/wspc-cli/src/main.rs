@@ -18,6 +18,11 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use wspc::Limits;
 
+/// mimalloc instead of glibc's allocator (`--features mimalloc`; see docs/security.md).
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A WebSocket server, client and load generator (RFC 6455 + permessage-deflate).
 #[derive(Debug, Parser)]
 #[command(name = "wspc", version, about, propagate_version = true)]
