@@ -15,7 +15,7 @@ use std::cell::RefCell;
 use bytes::BytesMut;
 
 /// Buffers kept per thread.
-pub(crate) const MAX_POOLED: usize = 128;
+pub(crate) const MAX_POOLED: usize = 32;
 
 /// Largest room a read may have asked for and its buffer still be kept.
 pub(crate) const MAX_POOLED_SIZE: usize = 64 * 1024;
