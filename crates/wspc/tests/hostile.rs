@@ -407,3 +407,64 @@ fn corrupt_compressed_data_is_1007_without_the_library_message() {
     assert_eq!(sent_close_code(&out), Some(CloseCode::INVALID_PAYLOAD));
     assert_eq!(sent_close_reason(&out), "invalid compressed data");
 }
+
+#[test]
+fn streaming_keeps_the_message_limit() {
+    // Chunks are handed out as they arrive, but the message as a whole still may not
+    // pass max_message_size: plain fragments fail on the header that would pass it,
+    // compressed ones as the inflated size does.
+    let limits = Limits {
+        max_message_size: 10_000,
+        ..Limits::default()
+    };
+    let config = Config {
+        limits,
+        delivery: wspc::Delivery::Chunks { max_chunk: 1024 },
+        ..Config::default()
+    };
+    let mut s = server(config.clone());
+    let mut delivered = 0;
+    let mut failed = None;
+    for i in 0..20 {
+        s.feed(&client_frame(false, if i == 0 { 2 } else { 0 }, &[1; 1000]));
+        for e in events(&mut s) {
+            match e {
+                Event::Chunk(c) => delivered += c.data.len(),
+                Event::Failed(err) => failed = Some(err),
+                other => panic!("{other:?}"),
+            }
+        }
+        if failed.is_some() {
+            break;
+        }
+    }
+    assert_eq!(
+        failed,
+        Some(Error::Protocol(wspc::ProtocolError::MessageTooLarge {
+            max: 10_000
+        }))
+    );
+    assert_eq!(delivered, 10_000);
+
+    let mut s = deflate_server(config);
+    let payload = compressed_zeros(1 << 20);
+    let mut wire = header(false, OpCode::Binary, 0x40, payload.len() as u64);
+    wire.extend_from_slice(&payload);
+    s.feed(&wire);
+    let ev = events(&mut s);
+    let streamed: usize = ev
+        .iter()
+        .map(|e| match e {
+            Event::Chunk(c) => c.data.len(),
+            _ => 0,
+        })
+        .sum();
+    assert!(
+        streamed <= 10_000,
+        "{streamed} bytes streamed past the limit"
+    );
+    assert!(matches!(
+        failure(&ev),
+        Some(Error::Protocol(wspc::ProtocolError::MessageTooLarge { .. }))
+    ));
+}
