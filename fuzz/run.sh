@@ -27,7 +27,7 @@ if [ "${FUZZ_BUILD:-1}" = 1 ]; then
 fi
 
 run_one() {
-  local t=$1 log="$logs/$1.log"
+  local t=$1 log="$logs/$1.log" rc=0
   mkdir -p "corpus/$t" "seeds/$t" "artifacts/$t"
   # Inputs that once failed (fuzz/regressions/TARGET) are replayed first, with the seeds.
   local extra=()
@@ -36,8 +36,7 @@ run_one() {
   # reservation that follows an announced length fails the run.
   nice -n "${FUZZ_NICE:-0}" cargo +nightly fuzz run -O "$t" "corpus/$t" "seeds/$t" "${extra[@]}" -- \
     -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-    -print_final_stats=1 >"$log" 2>&1
-  local rc=$?
+    -print_final_stats=1 >"$log" 2>&1 || rc=$?
   local execs cov
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
   cov=$(grep -Eo 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -n 1)
@@ -46,7 +45,7 @@ run_one() {
   else
     echo "fuzz $t: FAILED (exit $rc) after ${execs:-?} executions; log $log; artifacts:"
     ls -1 "artifacts/$t" | sed 's/^/  /'
-    grep -E 'panicked|ERROR: libFuzzer|SUMMARY' "$log" | head -n 5 | sed 's/^/  /'
+    grep -E 'panicked|ERROR: libFuzzer|SUMMARY' "$log" | head -n 5 | sed 's/^/  /' || true
   fi
   return $rc
 }
