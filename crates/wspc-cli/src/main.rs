@@ -17,6 +17,12 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use wspc::Limits;
+
+/// mimalloc instead of glibc's allocator (`--features mimalloc`; see docs/security.md).
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// A WebSocket server, client and load generator (RFC 6455 + permessage-deflate).
 #[derive(Debug, Parser)]
@@ -74,14 +80,26 @@ struct ServeArgs {
     #[arg(long = "subprotocol", value_name = "NAME")]
     subprotocols: Vec<String>,
     /// Largest message accepted, in bytes after decompression (larger: close 1009).
-    #[arg(long, default_value_t = 64 << 20, value_name = "BYTES")]
+    #[arg(long, default_value_t = Limits::DEFAULT.max_message_size as usize, value_name = "BYTES")]
     max_message_size: usize,
     /// Largest frame accepted, in bytes (larger: close 1009).
-    #[arg(long, default_value_t = 16 << 20, value_name = "BYTES")]
+    #[arg(long, default_value_t = Limits::DEFAULT.max_frame_size as usize, value_name = "BYTES")]
     max_frame_size: usize,
-    /// Most frames in one message (more: close 1008). Default: no limit beyond the size.
-    #[arg(long, default_value_t = u32::MAX, value_name = "N")]
+    /// Most frames in one message (more: close 1008).
+    #[arg(long, default_value_t = Limits::DEFAULT.max_fragments, value_name = "N")]
     max_fragments: u32,
+    /// Most Pongs and empty non-final frames per second and between two messages (more:
+    /// close 1008).
+    #[arg(long, default_value_t = Limits::DEFAULT.max_empty_frames, value_name = "N")]
+    max_empty_frames: u32,
+    /// Cap on the message data all connections buffer together; beyond 32 KiB per
+    /// connection, a message that would need more than is left is refused (close 1009).
+    #[arg(long, default_value_t = serve::DEFAULT_MAX_BUFFERED_BYTES, value_name = "BYTES")]
+    max_buffered_bytes: usize,
+    /// A frame or message not complete this long after its first byte closes the
+    /// connection (1008); 0 turns it off.
+    #[arg(long, default_value = "30s", value_parser = parse_duration, value_name = "DURATION")]
+    message_timeout: Duration,
     /// Ping a client after this much silence; no Pong within the same time closes it (1011).
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     keepalive: Option<Duration>,
@@ -167,7 +185,7 @@ struct ConnectArgs {
     #[arg(long, default_value = "", value_name = "TEXT")]
     close_reason: String,
     /// Largest message accepted, in bytes.
-    #[arg(long, default_value_t = 64 << 20, value_name = "BYTES")]
+    #[arg(long, default_value_t = Limits::DEFAULT.max_message_size as usize, value_name = "BYTES")]
     max_message_size: usize,
 }
 
@@ -275,6 +293,9 @@ fn main() -> ExitCode {
                 max_message_size: a.max_message_size,
                 max_frame_size: a.max_frame_size,
                 max_fragments: a.max_fragments,
+                max_empty_frames: a.max_empty_frames,
+                max_buffered_bytes: a.max_buffered_bytes,
+                message_timeout: (!a.message_timeout.is_zero()).then_some(a.message_timeout),
                 keepalive: a.keepalive,
                 idle_timeout: a.idle_timeout,
                 max_connections: a.max_connections,

@@ -8,13 +8,13 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
-use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 use wspc::{CloseCode, CloseFrame, CloseState, Connection, Event};
 
 use crate::error::{Error, Result};
 use crate::message::Message;
+use crate::recv_pool;
 use crate::streaming::{ChunkState, Incoming};
 
 /// Slices handed to one vectored write.
@@ -26,8 +26,8 @@ const MAX_SLICES: usize = 64;
 const FEW_SLICES: usize = 4;
 
 /// Room offered to each read beyond the engine's [`read_hint`](wspc::Connection::read_hint)
-/// (the buffer is given back when the socket goes idle, so this is never held by an idle
-/// connection).
+/// (the buffer goes back to the thread's pool when the socket goes idle, so this is never
+/// held by an idle connection).
 const READ_SLACK: usize = 16 * 1024;
 
 /// Which half is polling (for the shared write wakers of a split socket).
@@ -94,6 +94,9 @@ pub(crate) struct Driver<S> {
     pub(crate) fanout: Option<Arc<Fanout>>,
     /// Streamed delivery: the message being assembled or skipped, a held-back Close.
     pub(crate) chunks: ChunkState,
+    /// The receive buffer was grown for a large frame: free it when idle instead of
+    /// keeping it in the pool.
+    large_buffer: bool,
 }
 
 impl<S> std::fmt::Debug for Driver<S> {
@@ -136,6 +139,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
             write_dead: false,
             fanout: None,
             chunks: ChunkState::default(),
+            large_buffer: false,
         }
     }
 
@@ -260,9 +264,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         // tells tokio the socket is drained (it clears the readiness), which saves the
         // read that would only return WouldBlock, and a whole medium-sized message
         // arriving on an idle socket (whose buffer was given back) is taken in one read.
+        // The room follows the bytes received: the engine's hint grows with what arrived
+        // of a frame, never with what its header announces.
         let want = self.conn.read_hint() + READ_SLACK;
         let buf = self.conn.recv_buffer_mut();
+        if buf.capacity() == 0
+            && let Some(kept) = recv_pool::take()
+        {
+            *buf = kept;
+        }
         if buf.capacity() - buf.len() < want {
+            if buf.len() + want > recv_pool::MAX_POOLED_SIZE {
+                self.large_buffer = true;
+            }
             buf.reserve(want);
         }
         match tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, buf) {
@@ -278,9 +292,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
                 Poll::Ready(())
             }
             Poll::Pending => {
-                // Idle: give the receive buffer back (no memory held by idle sockets).
+                // Idle: give the receive buffer back (no memory held by idle sockets): to
+                // the thread's pool for the next read, or freed if it grew large.
                 if buf.is_empty() && buf.capacity() != 0 {
-                    *buf = BytesMut::new();
+                    let kept = std::mem::take(buf);
+                    if std::mem::take(&mut self.large_buffer) {
+                        drop(kept);
+                    } else {
+                        recv_pool::give(kept);
+                    }
                 }
                 Poll::Pending
             }

@@ -41,6 +41,7 @@ mod into_request;
 mod message;
 mod options;
 mod proxy;
+mod recv_pool;
 mod redirect;
 mod server;
 mod socket;
@@ -67,7 +68,7 @@ pub use wspc::deflate::{
 pub use wspc::handshake::{Accept, HandshakeError, Upgrade, http1};
 pub use wspc::http;
 pub use wspc::{
-    ClientRequest, CloseCode, CloseFrame, CloseState, Limits, MessageKind, PreparedMessage,
+    Budget, ClientRequest, CloseCode, CloseFrame, CloseState, Limits, MessageKind, PreparedMessage,
     Utf8Bytes,
 };
 

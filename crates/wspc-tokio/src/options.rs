@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use wspc::deflate::DeflateOptions;
-use wspc::{Config, Keepalive, Limits};
+use wspc::{Budget, Config, Keepalive, Limits};
 
 /// Options shared by clients and servers: limits, keepalive, close timeout, the write
 /// buffer bound, permessage-deflate and Ping handling.
@@ -66,6 +66,41 @@ impl Options {
     /// reader half) is being read.
     pub fn keepalive(mut self, interval: Duration, timeout: Duration) -> Self {
         self.config.keepalive = Some(Keepalive { interval, timeout });
+        self
+    }
+
+    /// Most frames that give the application nothing (Pongs, empty non-final data
+    /// frames) accepted per second and between two messages (default 1 024); more fail
+    /// with 1008. Such frames never meet backpressure, so this is what bounds the CPU a
+    /// peer can make us spend on them.
+    pub fn max_empty_frames(mut self, n: u32) -> Self {
+        self.config.limits.max_empty_frames = n;
+        self
+    }
+
+    /// Shares a cap on buffered message data with every connection given the same
+    /// [`Budget`] (clone the handle): beyond its per-connection allowance, a connection
+    /// whose incoming message would need more than the budget has left fails with 1009,
+    /// so the process as a whole cannot be made to buffer more. Default: none.
+    ///
+    /// ```
+    /// use wspc_tokio::{Budget, Options};
+    ///
+    /// let budget = Budget::new(256 << 20);
+    /// let options = Options::default().budget(budget.clone());
+    /// # drop(options);
+    /// assert_eq!(budget.used(), 0);
+    /// ```
+    pub fn budget(mut self, budget: Budget) -> Self {
+        self.config.budget = Some(budget);
+        self
+    }
+
+    /// Progress deadline: a frame or message still incomplete this long after its first
+    /// byte arrived fails the connection with 1008 ([`Error::Protocol`](crate::Error)),
+    /// so a peer cannot hold buffers by sending slowly. Default: none.
+    pub fn message_timeout(mut self, d: Duration) -> Self {
+        self.config.message_timeout = Some(d);
         self
     }
 

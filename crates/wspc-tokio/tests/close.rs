@@ -194,33 +194,6 @@ async fn protocol_error_closes_with_its_code() {
 }
 
 #[tokio::test]
-async fn close_timeout_when_peer_never_answers() {
-    bounded(async {
-        let (l, addr) = listener().await;
-        let peer = tokio::spawn(async move {
-            let tcp = raw_accept(&l).await;
-            // Never answer, never close.
-            tokio::time::sleep(Duration::from_secs(30)).await;
-            drop(tcp);
-        });
-        let (mut ws, _) = wspc_tokio::ClientBuilder::new(&format!("ws://{addr}"))
-            .unwrap()
-            .options(Options::default().close_timeout(Duration::from_millis(200)))
-            .connect()
-            .await
-            .unwrap();
-        let err = ws.close(CloseCode::NORMAL, "").await.unwrap_err();
-        assert!(matches!(err, Error::Timeout("close handshake")), "{err:?}");
-        assert!(matches!(
-            ws.send(Message::text("x")).await,
-            Err(Error::Closed)
-        ));
-        peer.abort();
-    })
-    .await;
-}
-
-#[tokio::test]
 async fn close_after_sending_a_close_message_completes_the_handshake() {
     bounded(async {
         let url = echo_server(ServerBuilder::new()).await;

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::budget::Budget;
 use crate::limits::Limits;
 
 /// How received data messages are handed out.
@@ -85,6 +86,15 @@ pub struct Config {
     /// turns it on: a stream's END_STREAM leaves no TIME_WAIT behind, and a server may
     /// wait for the client's before ending its own.
     pub client_closes_transport: bool,
+    /// A cap on the data buffered by every connection that shares it (see [`Budget`]).
+    /// Default: none (each connection is bounded by its [`Limits`] only).
+    pub budget: Option<Budget>,
+    /// Progress deadline: a frame or message whose first byte arrived this long ago and
+    /// that is still incomplete fails the connection with 1008
+    /// ([`Error::MessageTimeout`](crate::Error::MessageTimeout)), so that a peer cannot
+    /// hold buffers by sending slowly. Measured with the time given to
+    /// [`Connection::handle_timeout`](crate::Connection::handle_timeout). Default: none.
+    pub message_timeout: Option<Duration>,
 }
 
 impl Default for Config {
@@ -102,6 +112,8 @@ impl Default for Config {
             zero_mask_key: false,
             framed_transmit: false,
             client_closes_transport: false,
+            budget: None,
+            message_timeout: None,
         }
     }
 }

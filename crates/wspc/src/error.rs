@@ -75,6 +75,14 @@ pub enum ProtocolError {
         /// The limit.
         max: u32,
     },
+    /// More frames that give the application nothing (Pongs, empty non-final data
+    /// frames) than [`Limits::max_empty_frames`](crate::Limits) allows in a second or
+    /// between two messages.
+    #[error("more than {max} empty frames in a second or between two messages")]
+    TooManyEmptyFrames {
+        /// The limit.
+        max: u32,
+    },
     /// A negotiated extension could not process the peer's data (e.g. corrupt deflate
     /// stream).
     #[error("extension {name}: {reason}")]
@@ -99,9 +107,31 @@ impl ProtocolError {
             ProtocolError::FrameTooLarge { .. } | ProtocolError::MessageTooLarge { .. } => {
                 CloseCode::MESSAGE_TOO_BIG
             }
-            ProtocolError::TooManyFragments { .. } => CloseCode::POLICY_VIOLATION,
+            ProtocolError::TooManyFragments { .. } | ProtocolError::TooManyEmptyFrames { .. } => {
+                CloseCode::POLICY_VIOLATION
+            }
             ProtocolError::Extension { code, .. } => *code,
             _ => CloseCode::PROTOCOL_ERROR,
+        }
+    }
+
+    /// The reason sent in the Close frame: short, and free of internal detail (limits,
+    /// library messages) — the peer learns which rule it broke, nothing more.
+    pub fn close_reason(&self) -> &'static str {
+        match self {
+            ProtocolError::InvalidUtf8 | ProtocolError::InvalidCloseReason => "invalid UTF-8",
+            ProtocolError::FrameTooLarge { .. } | ProtocolError::MessageTooLarge { .. } => {
+                "message too big"
+            }
+            ProtocolError::TooManyFragments { .. } => "too many fragments",
+            ProtocolError::TooManyEmptyFrames { .. } => "too many empty frames",
+            ProtocolError::Extension { code, .. } if *code == CloseCode::INVALID_PAYLOAD => {
+                "invalid compressed data"
+            }
+            ProtocolError::Extension { code, .. } if *code == CloseCode::SERVER_ERROR => {
+                "internal error"
+            }
+            _ => "protocol error",
         }
     }
 }
@@ -124,6 +154,14 @@ pub enum Error {
     /// The transport ended before the close handshake (1006).
     #[error("connection lost without a close handshake")]
     ConnectionLost,
+    /// A frame or message stayed incomplete for longer than
+    /// [`Config::message_timeout`](crate::Config); a Close frame with 1008 was queued.
+    #[error("message not completed within the message timeout")]
+    MessageTimeout,
+    /// Receiving the current message would take more memory than the shared
+    /// [`Budget`](crate::Budget) has left; a Close frame with 1009 was queued.
+    #[error("buffer budget exhausted")]
+    BudgetExhausted,
 }
 
 impl Error {
@@ -134,6 +172,20 @@ impl Error {
             Error::Protocol(e) => e.close_code(),
             Error::KeepaliveTimeout => CloseCode::SERVER_ERROR,
             Error::CloseTimeout | Error::ConnectionLost => CloseCode::ABORTED,
+            Error::MessageTimeout => CloseCode::POLICY_VIOLATION,
+            Error::BudgetExhausted => CloseCode::MESSAGE_TOO_BIG,
+        }
+    }
+
+    /// The reason that goes with [`close_code`](Error::close_code) in our Close frame:
+    /// short and free of internal detail.
+    pub fn close_reason(&self) -> &'static str {
+        match self {
+            Error::Protocol(e) => e.close_reason(),
+            Error::KeepaliveTimeout => "keepalive timeout",
+            Error::CloseTimeout | Error::ConnectionLost => "",
+            Error::MessageTimeout => "message timeout",
+            Error::BudgetExhausted => "server busy",
         }
     }
 }

@@ -63,6 +63,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+mod budget;
 pub mod close;
 mod config;
 mod connection;
@@ -78,6 +79,7 @@ mod message;
 mod prepared;
 pub mod utf8;
 
+pub use budget::Budget;
 pub use close::{CloseCode, CloseFrame};
 pub use config::{Config, Delivery, Keepalive};
 pub use connection::{CloseState, Connection, FramedFragment, OutgoingFrame, Role};

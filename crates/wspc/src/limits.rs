@@ -30,6 +30,13 @@ pub struct Limits {
     /// [`Connection::wants_read`](crate::Connection::wants_read) as `false`, so that a peer
     /// that sends but never reads cannot grow memory. Default 1 MiB.
     pub max_write_buffer: usize,
+    /// Most frames that give the application nothing — Pongs, and empty data frames that
+    /// do not end a message — accepted in one second and between two delivered messages
+    /// (a peer that only sends these otherwise costs CPU without ever meeting
+    /// backpressure). Default 1 024. Exceeding it fails with 1008. The count starts over
+    /// with each delivered message and each second of the time given to
+    /// [`Connection::handle_timeout`](crate::Connection::handle_timeout).
+    pub max_empty_frames: u32,
 }
 
 impl Limits {
@@ -41,6 +48,7 @@ impl Limits {
         max_message_size: 64 << 20,
         max_fragments: 1 << 17,
         max_write_buffer: 1 << 20,
+        max_empty_frames: 1 << 10,
     };
 
     /// No limits beyond the handshake caps (for trusted peers only).
@@ -49,6 +57,7 @@ impl Limits {
         max_message_size: u64::MAX,
         max_fragments: u32::MAX,
         max_write_buffer: usize::MAX,
+        max_empty_frames: u32::MAX,
         ..Limits::DEFAULT
     };
 }

@@ -31,7 +31,8 @@ fn client_initiated_close_is_echoed_and_the_server_closes_first() {
     assert_eq!(sent_close_code(&reply), Some(CloseCode::new(4000)));
     assert!(s.should_close_transport());
     c.feed(&reply);
-    assert_eq!(close_event(&mut c), (4000, String::new()));
+    // Answered with the same code and reason (as python `websockets` and node `ws` do).
+    assert_eq!(close_event(&mut c), (4000, "done".into()));
     assert_eq!(c.close_state(), CloseState::Closed);
     assert!(
         !c.should_close_transport(),
@@ -49,7 +50,7 @@ fn server_initiated_close() {
     pump(&mut s, &mut c);
     assert_eq!(close_event(&mut c), (1001, "restart".into()));
     pump(&mut c, &mut s);
-    assert_eq!(close_event(&mut s), (1001, String::new()));
+    assert_eq!(close_event(&mut s), (1001, "restart".into()));
     assert!(s.should_close_transport());
     assert_eq!(c.close_state(), CloseState::Closed);
 }

@@ -48,6 +48,10 @@ use wake::Shutdown;
 /// Longest wait for the close handshakes at shutdown (also the close timeout).
 pub const SHUTDOWN_WAIT: Duration = Duration::from_secs(3);
 
+/// Default of `--max-buffered-bytes`: 256 MiB, so that the worst case with every default
+/// fits a small machine (docs/security.md adds it up).
+pub const DEFAULT_MAX_BUFFERED_BYTES: usize = 256 << 20;
+
 /// What the server does with messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Mode {
@@ -94,6 +98,12 @@ pub struct ServeConfig {
     pub max_frame_size: usize,
     /// Most frames per message.
     pub max_fragments: u32,
+    /// Most Pongs and empty non-final frames per second and between two messages.
+    pub max_empty_frames: u32,
+    /// Cap on the message data all connections buffer together ([`wspc_tokio::Budget`]).
+    pub max_buffered_bytes: usize,
+    /// Progress deadline of a frame or message.
+    pub message_timeout: Option<Duration>,
     /// Ping after this much silence (the Pong must come within the same interval).
     pub keepalive: Option<Duration>,
     /// Close (1001) a connection that sent no message for this long.
@@ -190,7 +200,12 @@ pub(crate) fn ws_options(config: &ServeConfig) -> Options {
         .max_message_size(config.max_message_size)
         .max_frame_size(config.max_frame_size)
         .max_fragments(config.max_fragments)
+        .max_empty_frames(config.max_empty_frames)
+        .budget(wspc_tokio::Budget::new(config.max_buffered_bytes))
         .close_timeout(SHUTDOWN_WAIT);
+    if let Some(d) = config.message_timeout {
+        options = options.message_timeout(d);
+    }
     if let Some(interval) = config.keepalive {
         options = options.keepalive(interval, interval);
     }

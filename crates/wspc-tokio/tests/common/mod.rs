@@ -136,3 +136,57 @@ pub async fn raw_accept(listener: &TcpListener) -> TcpStream {
     tcp.write_all(response.as_bytes()).await.unwrap();
     tcp
 }
+
+/// The client half of a handshake done by hand on any stream (an in-memory duplex for
+/// the paused-time tests): sends the request, reads the 101.
+pub async fn raw_client_on<S>(mut s: S) -> S
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    s.write_all(
+        b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        assert_eq!(s.read(&mut byte).await.unwrap(), 1, "response ended early");
+        head.push(byte[0]);
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101"));
+    s
+}
+
+/// The server half of a handshake done by hand on any stream: reads the request,
+/// answers 101.
+pub async fn raw_accept_on<S>(mut s: S) -> S
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        assert_eq!(s.read(&mut byte).await.unwrap(), 1, "request ended early");
+        head.push(byte[0]);
+    }
+    let text = String::from_utf8(head).unwrap();
+    let key = text
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("sec-websocket-key")
+                .then(|| value.trim().to_string())
+        })
+        .unwrap();
+    let response = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Accept: {}\r\n\r\n",
+        wspc::handshake::accept_key(&key)
+    );
+    s.write_all(response.as_bytes()).await.unwrap();
+    s
+}

@@ -1,7 +1,7 @@
 //! The closing handshake (RFC 6455 §7): who sent which Close frame, failing the
 //! connection, and when the transport should be closed (the server closes TCP first).
 
-use crate::close::{CloseCode, CloseFrame, MAX_REASON_LEN};
+use crate::close::{CloseCode, CloseFrame};
 use crate::error::{Error, SendError};
 use crate::message::{Event, Utf8Bytes};
 
@@ -106,15 +106,9 @@ impl Connection {
         match self.close.state {
             CloseState::Open => {
                 if self.config.auto_close_reply {
-                    let reply = if frame.code == CloseCode::EMPTY {
-                        CloseFrame::empty()
-                    } else {
-                        CloseFrame {
-                            code: frame.code,
-                            reason: Utf8Bytes::new(),
-                        }
-                    };
-                    self.close.pending_reply = Some(reply);
+                    // The same code and reason, as python `websockets` and node `ws` do
+                    // (a Close without a code is answered by one without a code).
+                    self.close.pending_reply = Some(frame.clone());
                     self.close.state = CloseState::Closed;
                     self.arm_close_timer();
                 } else {
@@ -140,10 +134,9 @@ impl Connection {
             CloseState::Open | CloseState::CloseReceived
         ) && code.is_sendable()
         {
-            let text = error.to_string();
             let frame = CloseFrame {
                 code,
-                reason: Utf8Bytes::from(truncate_reason(&text)),
+                reason: Utf8Bytes::from_static(error.close_reason()),
             };
             self.queue_close_frame(&frame);
         }
@@ -196,30 +189,5 @@ impl Connection {
         if let Some(frame) = self.close.pending_reply.take() {
             self.queue_close_frame(&frame);
         }
-    }
-}
-
-/// A failure's description cut to fit a close reason, on a character boundary.
-fn truncate_reason(text: &str) -> &str {
-    if text.len() <= MAX_REASON_LEN {
-        return text;
-    }
-    let mut end = MAX_REASON_LEN;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::truncate_reason;
-
-    #[test]
-    fn reasons_are_cut_on_char_boundaries() {
-        let long = "é".repeat(100);
-        let cut = truncate_reason(&long);
-        assert!(cut.len() <= 123 && cut.len() == 122);
-        assert_eq!(truncate_reason("short"), "short");
     }
 }

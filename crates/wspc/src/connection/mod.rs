@@ -118,10 +118,11 @@ impl Connection {
         ext: Option<Box<dyn Extension>>,
     ) -> Connection {
         let timers = Timers::new(config.keepalive);
+        let recv = Receiver::new(crate::budget::Charge::new(config.budget.clone()));
         Connection {
             role,
             ext,
-            recv: Receiver::default(),
+            recv,
             send: SendState::default(),
             outbox: Outbox::new(config.framed_transmit),
             config,
@@ -168,8 +169,9 @@ impl Connection {
         &mut self.recv.buf
     }
 
-    /// How many bytes the engine would like the next read to offer: at least 4 KiB, more
-    /// while a large frame is arriving (at most 1 MiB).
+    /// How many bytes the engine would like the next read to offer: at least 4 KiB; while
+    /// a large frame is arriving, up to as much as already arrived of it (at most 1 MiB),
+    /// so the buffer grows with the bytes received, never with what a header announces.
     pub fn read_hint(&self) -> usize {
         self.recv.read_hint()
     }
@@ -261,6 +263,10 @@ impl Connection {
     /// `n` bytes from [`poll_transmit`](Connection::poll_transmit) were written.
     pub fn advance_transmit(&mut self, n: usize) {
         self.outbox.advance(n);
+        if self.recv.charge.is_active() {
+            // Only shrinks the charge here (or leaves it for the next poll_event).
+            let _ = self.sync_budget();
+        }
     }
 
     /// Bytes waiting to be written.

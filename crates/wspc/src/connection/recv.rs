@@ -7,8 +7,11 @@
 //! one frame leaves as a slice of the receive buffer, without a copy; the fragments of a
 //! fragmented message are gathered into one buffer.
 
+use std::time::{Duration, Instant};
+
 use bytes::{Buf, Bytes, BytesMut};
 
+use crate::budget::Charge;
 use crate::close::CloseFrame;
 use crate::config::Delivery;
 use crate::error::{Error, ProtocolError};
@@ -28,6 +31,9 @@ const MIN_READ: usize = 4096;
 /// … and at most this much, however large the frame being received.
 const MAX_READ: usize = 1 << 20;
 
+/// The window over which [`Limits::max_empty_frames`](crate::Limits) counts.
+const EMPTY_FRAME_WINDOW: Duration = Duration::from_secs(1);
+
 #[derive(Debug, Default)]
 pub(crate) struct Receiver {
     /// Received bytes not yet taken out: the current frame's payload (its first `ready`
@@ -39,6 +45,12 @@ pub(crate) struct Receiver {
     pub(crate) eof: bool,
     /// Input is ignored from now on (the peer's Close arrived, or the connection failed).
     stopped: bool,
+    /// What this connection holds of the shared buffer budget.
+    pub(crate) charge: Charge,
+    /// Frames that gave the application nothing, since `empty_since` or the last message.
+    empty_frames: u32,
+    /// When the current window of `empty_frames` began (`None` before any time is known).
+    empty_since: Option<Instant>,
 }
 
 #[derive(Debug)]
@@ -80,6 +92,13 @@ enum Step {
 }
 
 impl Receiver {
+    pub(crate) fn new(charge: Charge) -> Receiver {
+        Receiver {
+            charge,
+            ..Receiver::default()
+        }
+    }
+
     pub(crate) fn accepting_input(&self) -> bool {
         !self.stopped
     }
@@ -90,8 +109,13 @@ impl Receiver {
         self.buf = BytesMut::new();
         self.frame = None;
         self.msg = None;
+        self.charge.clear();
     }
 
+    /// Room for the next read: what the current frame still misses, but never more than
+    /// is already buffered (at least [`MIN_READ`]), so the buffer grows with the bytes
+    /// that actually arrive — doubling at most per read — and never with what a header
+    /// merely announces.
     pub(crate) fn read_hint(&self) -> usize {
         let missing = match &self.frame {
             Some(f) if !f.opcode.is_control() => f.remaining.saturating_sub(self.buf.len() as u64),
@@ -99,7 +123,24 @@ impl Receiver {
         };
         usize::try_from(missing)
             .unwrap_or(MAX_READ)
+            .min(self.buf.len().max(MIN_READ))
             .clamp(MIN_READ, MAX_READ)
+    }
+
+    /// Bytes of received data this connection buffers: unparsed input and the current
+    /// frame's payload, plus the message gathered (or decoded) so far.
+    pub(crate) fn buffered(&self) -> usize {
+        self.buf.len() + self.msg.as_ref().map_or(0, |m| m.data.len())
+    }
+
+    /// Whether a frame or message has begun and is not complete.
+    pub(crate) fn incomplete(&self) -> bool {
+        !self.buf.is_empty() || self.frame.is_some() || self.msg.is_some()
+    }
+
+    /// Whether a data message is open (some of its frames arrived, not its end).
+    pub(crate) fn message_open(&self) -> bool {
+        self.msg.is_some()
     }
 }
 
@@ -110,6 +151,9 @@ impl Connection {
             if self.recv.stopped {
                 return None;
             }
+            if self.recv.charge.is_active() && self.sync_budget().is_err() {
+                return Some(self.fail(Error::BudgetExhausted));
+            }
             let step = if self.recv.frame.is_some() {
                 self.step_frame()
             } else if self.recv.msg.as_ref().is_some_and(|m| m.finishing) {
@@ -118,11 +162,60 @@ impl Connection {
                 self.next_header()
             };
             match step {
-                Step::NeedMore => return None,
+                Step::NeedMore => {
+                    self.track_progress();
+                    return None;
+                }
                 Step::Continue => {}
-                Step::Event(event) => return Some(event),
+                Step::Event(event) => {
+                    if !self.recv.message_open() {
+                        // A message (or a control frame between messages) is complete:
+                        // the progress deadline and the empty-frame count start over.
+                        self.clear_progress();
+                        if matches!(
+                            event,
+                            Event::Message(_) | Event::Chunk(Chunk { fin: true, .. })
+                        ) {
+                            self.recv.empty_frames = 0;
+                        }
+                    }
+                    return Some(event);
+                }
             }
         }
+    }
+
+    /// Brings this connection's share of the buffer budget in line with what it holds.
+    pub(super) fn sync_budget(&mut self) -> Result<(), crate::budget::Refused> {
+        let received = self.recv.buffered();
+        self.recv.charge.update(received, self.outbox.len())
+    }
+
+    /// How much more received data this connection may buffer under the budget.
+    fn budget_room(&self) -> usize {
+        self.recv
+            .charge
+            .room(self.recv.buffered() + self.outbox.len())
+    }
+
+    /// Counts a frame that gives the application nothing (a Pong, an empty non-final
+    /// data frame) against [`Limits::max_empty_frames`](crate::Limits).
+    fn count_empty_frame(&mut self) -> Result<(), ProtocolError> {
+        let max = self.config.limits.max_empty_frames;
+        if let Some(now) = self.timers.now()
+            && self
+                .recv
+                .empty_since
+                .is_none_or(|since| now.saturating_duration_since(since) >= EMPTY_FRAME_WINDOW)
+        {
+            self.recv.empty_since = Some(now);
+            self.recv.empty_frames = 0;
+        }
+        self.recv.empty_frames = self.recv.empty_frames.saturating_add(1);
+        if self.recv.empty_frames > max {
+            return Err(ProtocolError::TooManyEmptyFrames { max });
+        }
+        Ok(())
     }
 
     fn protocol_failure(&mut self, error: ProtocolError) -> Step {
@@ -146,6 +239,11 @@ impl Connection {
             Err(e) => return self.protocol_failure(e),
         };
         if let Err(e) = self.check_header(&header) {
+            return self.protocol_failure(e);
+        }
+        let empty = header.opcode == OpCode::Pong
+            || (!header.opcode.is_control() && header.payload_len == 0 && !header.fin);
+        if empty && let Err(e) = self.count_empty_frame() {
             return self.protocol_failure(e);
         }
         self.recv.buf.advance(len);
@@ -399,16 +497,19 @@ impl Connection {
     fn step_decode(&mut self, delivery: Delivery) -> Step {
         let limit = self.config.limits.max_message_size;
         let validate = self.validates_text();
+        let budget_room = self.budget_room();
         let recv = &mut self.recv;
         let (Some(frame), Some(msg), Some(ext)) =
             (recv.frame.as_mut(), recv.msg.as_mut(), self.ext.as_mut())
         else {
             return Step::Continue;
         };
-        let max_out = match delivery {
+        let limit_room = match delivery {
             Delivery::Messages => room(limit, msg.size),
             Delivery::Chunks { max_chunk } => max_chunk.max(1).saturating_sub(msg.data.len()),
         };
+        // The inflated size counts against the budget as it grows, not after the fact.
+        let max_out = limit_room.min(budget_room);
         let before = msg.data.len();
         let consumed = if frame.ready > 0 {
             match ext.decode(&recv.buf[..frame.ready], &mut msg.data, max_out) {
@@ -421,6 +522,9 @@ impl Connection {
         let produced = msg.data.len() - before;
         msg.size += produced as u64;
         let limited = consumed < frame.ready;
+        if limited && budget_room < limit_room {
+            return Step::Event(self.fail(Error::BudgetExhausted));
+        }
         if msg.size > limit || (limited && delivery == Delivery::Messages) {
             return self.protocol_failure(ProtocolError::MessageTooLarge { max: limit });
         }
@@ -462,14 +566,16 @@ impl Connection {
         let limit = self.config.limits.max_message_size;
         let delivery = self.config.delivery;
         let validate = self.validates_text();
+        let budget_room = self.budget_room();
         let recv = &mut self.recv;
         let (Some(msg), Some(ext)) = (recv.msg.as_mut(), self.ext.as_mut()) else {
             return Step::Continue;
         };
-        let max_out = match delivery {
+        let limit_room = match delivery {
             Delivery::Messages => room(limit, msg.size),
             Delivery::Chunks { max_chunk } => max_chunk.max(1).saturating_sub(msg.data.len()),
         };
+        let max_out = limit_room.min(budget_room);
         let before = msg.data.len();
         let done = match ext.finish_decode(&mut msg.data, max_out) {
             Ok(done) => done,
@@ -477,6 +583,9 @@ impl Connection {
         };
         let produced = msg.data.len() - before;
         msg.size += produced as u64;
+        if !done && budget_room < limit_room {
+            return Step::Event(self.fail(Error::BudgetExhausted));
+        }
         if msg.size > limit || (!done && delivery == Delivery::Messages) {
             return self.protocol_failure(ProtocolError::MessageTooLarge { max: limit });
         }

@@ -1,5 +1,6 @@
 //! Timers driven by the time the caller passes in: the keepalive Ping, its Pong timeout,
-//! the close timeout, and parking an idle extension. The engine never reads a clock.
+//! the close timeout, the progress deadline of an incomplete message, and parking an
+//! idle extension. The engine never reads a clock.
 
 use std::time::{Duration, Instant};
 
@@ -24,7 +25,22 @@ pub(crate) struct Timers {
     park_deferred: Option<Duration>,
     /// The close timer was armed before any time was known: it starts at the next one.
     close_deferred: bool,
+    /// When the incomplete frame or message must be complete
+    /// ([`Config::message_timeout`](crate::Config)).
+    progress: Progress,
     pings_sent: u32,
+}
+
+/// The progress deadline's states.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Progress {
+    /// Nothing incomplete is held (or no deadline is configured).
+    Idle,
+    /// Something incomplete arrived before any time was known: the deadline starts at
+    /// the next time given.
+    Deferred,
+    /// Something incomplete is held; it must be complete by then.
+    Due(Instant),
 }
 
 impl Timers {
@@ -38,7 +54,21 @@ impl Timers {
             park_deadline: None,
             park_deferred: None,
             close_deferred: false,
+            progress: Progress::Idle,
             pings_sent: 0,
+        }
+    }
+
+    /// The last time the caller gave, if any.
+    #[inline]
+    pub(crate) fn now(&self) -> Option<Instant> {
+        self.now
+    }
+
+    fn progress_deadline(&self) -> Option<Instant> {
+        match self.progress {
+            Progress::Due(at) => Some(at),
+            _ => None,
         }
     }
 
@@ -48,6 +78,7 @@ impl Timers {
             self.pong_deadline,
             self.close_deadline,
             self.park_deadline,
+            self.progress_deadline(),
         ]
         .into_iter()
         .flatten()
@@ -80,6 +111,16 @@ impl Connection {
         }
         if let (Some(ka), None, CloseState::Open) = (t.keepalive, t.next_ping, self.close.state) {
             t.next_ping = Some(now + ka.interval);
+        }
+        if let (Progress::Deferred, Some(timeout)) = (t.progress, self.config.message_timeout) {
+            t.progress = Progress::Due(now + timeout);
+        }
+        if self.timers.progress_deadline().is_some_and(|d| d <= now) {
+            self.timers.progress = Progress::Idle;
+            if self.recv.accepting_input() && self.recv.incomplete() {
+                let event = self.fail(Error::MessageTimeout);
+                self.pending.get_or_insert(event);
+            }
         }
 
         if self.timers.park_deadline.is_some_and(|d| d <= now) {
@@ -135,6 +176,30 @@ impl Connection {
         {
             self.timers.next_ping = Some(now + ka.interval);
         }
+    }
+
+    /// The receiver needs more input: if it holds an incomplete frame or message, its
+    /// progress deadline runs (from the first time this is seen); otherwise none does.
+    #[inline]
+    pub(super) fn track_progress(&mut self) {
+        let Some(timeout) = self.config.message_timeout else {
+            return;
+        };
+        let t = &mut self.timers;
+        if !self.recv.incomplete() {
+            t.progress = Progress::Idle;
+        } else if t.progress == Progress::Idle {
+            t.progress = match t.now {
+                Some(now) => Progress::Due(now + timeout),
+                None => Progress::Deferred,
+            };
+        }
+    }
+
+    /// A message (or a control frame outside one) is complete: the deadline starts over.
+    #[inline]
+    pub(super) fn clear_progress(&mut self) {
+        self.timers.progress = Progress::Idle;
     }
 
     /// A Pong arrived: the keepalive Ping is answered.

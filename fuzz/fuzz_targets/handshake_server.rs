@@ -1,0 +1,74 @@
+//! The server's opening-handshake parser (`ServerHandshake::feed`) on arbitrary bytes,
+//! split at fuzzer-chosen points. Invariants: the verdict does not depend on how the
+//! bytes are split; the parser never holds more than the head limit; a request it
+//! accepts yields a well-formed 101 response that a client reading it would take.
+
+#![no_main]
+
+use std::sync::Arc;
+
+use libfuzzer_sys::fuzz_target;
+use wspc::deflate::DeflateServer;
+use wspc::{Accept, Config, Limits, ServerHandshake};
+
+fn server(limits: Limits) -> ServerHandshake {
+    ServerHandshake::new(Config {
+        limits,
+        ..Config::default()
+    })
+    .with_extension(Arc::new(DeflateServer::default()))
+}
+
+fuzz_target!(|input: &[u8]| {
+    // Input: head limit (u16, little-endian), a byte choosing the split pattern, then the
+    // bytes from the client (a recorded request is a seed).
+    let (prefix, mut r) = wspc_fuzz::Reader::new(input, 3);
+    let head = u16::from_le_bytes([prefix[0], prefix[1]]);
+    let cuts = wspc_fuzz::cut_pattern(prefix[2]);
+    let data = r.bytes(usize::MAX);
+    let limits = Limits {
+        max_head_size: usize::from(head).max(16),
+        ..Limits::default()
+    };
+    // All at once.
+    let mut whole = server(limits);
+    let once = whole.feed(data);
+    // In pieces.
+    let mut split = server(limits);
+    let mut pieces_result = Ok(None);
+    let mut at = 0;
+    let mut steps = cuts.iter().cycle();
+    while at < data.len() {
+        let step = steps.next().map_or(data.len(), |c| *c);
+        let end = (at + step).min(data.len());
+        pieces_result = split.feed(&data[at..end]);
+        assert!(split.buffered().len() <= limits.max_head_size.max(data.len()));
+        at = end;
+        if !matches!(pieces_result, Ok(None)) {
+            break;
+        }
+    }
+    match (&once, &pieces_result) {
+        (Ok(None), Ok(None)) | (Err(_), Err(_)) => {}
+        (Ok(Some(a)), Ok(Some(b))) => {
+            assert_eq!(a.method(), b.method());
+            assert_eq!(a.uri(), b.uri());
+            assert_eq!(a.headers(), b.headers());
+        }
+        (a, b) => panic!("split changed the verdict: {a:?} vs {b:?}"),
+    }
+    if let Ok(Some(request)) = once
+        && request.validate().is_ok()
+    {
+        let Ok((response, _conn)) = whole.accept(&request, Accept::default()) else {
+            return;
+        };
+        let text = std::str::from_utf8(&response).expect("response is ASCII");
+        assert!(text.starts_with("HTTP/1.1 101 "), "{text}");
+        assert!(text.ends_with("\r\n\r\n"));
+        assert!(
+            text.to_ascii_lowercase()
+                .contains("\r\nsec-websocket-accept: ")
+        );
+    }
+});
