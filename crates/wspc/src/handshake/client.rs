@@ -449,6 +449,10 @@ impl ClientHandshake {
             Form::Http1 { .. } => parts.status == StatusCode::SWITCHING_PROTOCOLS,
             Form::ExtendedConnect => parts.status.is_success(),
         };
+        if accepted && matches!(self.form, Form::Http1 { .. }) && parts.version < Version::HTTP_11 {
+            // An upgrade exists from HTTP/1.1 on (RFC 9110 §7.8); a 1.0 "101" is no answer.
+            return Err(HandshakeError::HttpVersion);
+        }
         if !accepted {
             return Err(HandshakeError::Rejected {
                 status: parts.status,
@@ -798,5 +802,14 @@ mod tests {
             hs.check_response(refused),
             Err(HandshakeError::Rejected { status, .. }) if status == 400
         ));
+    }
+
+    #[test]
+    fn an_http10_101_is_refused() {
+        let text = response("").replace("HTTP/1.1 101", "HTTP/1.0 101");
+        assert_eq!(
+            handshake("ws://x/").feed(text.as_bytes()).unwrap_err(),
+            HandshakeError::HttpVersion
+        );
     }
 }
