@@ -255,3 +255,92 @@ fn connect_http2_against_node_http2_server() {
         "node saw: {seen:?}"
     );
 }
+
+#[test]
+fn several_websockets_share_one_http2_connection_to_serve() {
+    use std::sync::Arc;
+    use wspc_tokio::h2::Http2Connection;
+    use wspc_tokio::{ClientRequest, CloseCode, Message};
+
+    let pki = pki();
+    let server = tls_server(&pki, &[]);
+    let port = server.port;
+    let ca = std::fs::read(&pki.ca).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async move {
+        let run = async {
+            let mut roots = rustls::RootCertStore::empty();
+            for cert in rustls_pki_types::pem::PemObject::pem_slice_iter(&ca) {
+                roots.add(cert.unwrap()).unwrap();
+            }
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let mut config = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_root_certificates(roots)
+                .with_no_client_auth();
+            config.alpn_protocols = vec![b"h2".to_vec()];
+            let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .unwrap();
+            let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+            let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+                .connect(name, tcp)
+                .await
+                .unwrap();
+            assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+            let connection = Http2Connection::handshake(tls).await.unwrap();
+            assert!(connection.supports_websockets());
+            let mut sockets = Vec::new();
+            for i in 0..3 {
+                let url = format!("wss://localhost:{port}/room/{i}");
+                let (ws, response) = connection
+                    .websocket(ClientRequest::new(&url).unwrap())
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 200);
+                sockets.push(ws);
+            }
+            for round in 0..10 {
+                for (i, ws) in sockets.iter_mut().enumerate() {
+                    let payload = vec![i as u8; 1000 * (round + 1)];
+                    ws.send(Message::binary(payload)).await.unwrap();
+                }
+                for (i, ws) in sockets.iter_mut().enumerate() {
+                    let got = ws.recv().await.unwrap().unwrap();
+                    assert_eq!(got.into_bytes(), vec![i as u8; 1000 * (round + 1)]);
+                }
+            }
+            for ws in &mut sockets {
+                let reply = ws.close(CloseCode::NORMAL, "done").await.unwrap();
+                assert_eq!(reply.unwrap().code, CloseCode::NORMAL);
+            }
+        };
+        tokio::time::timeout(LIMIT, run).await.expect("timed out");
+    });
+    // The server's record: three WebSockets, streams 1, 3 and 5 of one connection.
+    server.wait_log("closed 1000 \"done\"");
+    let log = server.log();
+    let opens: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains(" open ") && l.contains("http=\"2 (stream"))
+        .collect();
+    assert_eq!(opens.len(), 3, "{log}");
+    for stream in [1, 3, 5] {
+        assert!(
+            opens
+                .iter()
+                .any(|l| l.contains(&format!("(stream {stream})"))),
+            "{log}"
+        );
+    }
+    let id = |l: &str| {
+        l.split_whitespace()
+            .find(|w| w.starts_with("id="))
+            .map(String::from)
+    };
+    assert!(opens.iter().all(|l| id(l) == id(opens[0])), "{log}");
+}
