@@ -156,10 +156,7 @@ fuzz_target!(|data: &[u8]| {
             "taken without the right accept"
         );
         // (An `HTTP/1.0 101` was taken once: found by this target, now refused.)
-        assert!(
-            text.starts_with("http/1.1 101"),
-            "taken without 101"
-        );
+        assert!(text.starts_with("http/1.1 101"), "taken without 101");
         // The connection works: a message to a plain server peer (no deflate) or, with
         // deflate, at least encodes without failing.
         let mut conn = established.connection;

@@ -58,7 +58,7 @@ fuzz_target!(|input: &[u8]| {
         (a, b) => panic!("split changed the verdict: {a:?} vs {b:?}"),
     }
     if let Ok(Some(request)) = once
-        && request.validate().is_ok()
+        && wspc::Upgrade::from_request(&request).is_ok()
     {
         let Ok((response, _conn)) = whole.accept(&request, Accept::default()) else {
             return;
