@@ -5,4 +5,4 @@
 set -euo pipefail
 source .ci/autobahn-lib.sh
 AB_CASES="$AB_ALL"
-ab_server wspc-axum 9308 ./target/release/examples/axum_echo_server 127.0.0.1:9308
+ab_server wspc-axum 9309 ./target/release/examples/axum_echo_server 127.0.0.1:9309
