@@ -9,7 +9,7 @@ use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, 
 use super::{DeflateOptions, DeflateParams, NAME};
 use crate::Role;
 use crate::close::CloseCode;
-use crate::extension::{Extension, ExtensionError, ExtensionHeader};
+use crate::extension::{Extension, ExtensionError, ExtensionHeader, StateMemory};
 use crate::frame::RSV1;
 use crate::message::MessageKind;
 use crate::prepared::PreparedMessage;
@@ -19,6 +19,27 @@ const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 
 /// Output is produced in steps of at most this much (memory per step stays bounded).
 const MAX_STEP: usize = 256 * 1024;
+
+/// What zlib-rs allocates for a compressor besides its window-sized buffers: a 128 KiB
+/// hash table, 112 KiB of literal and symbol buffers (memory level 8) and its state, with
+/// a little room (measured: 248,960 bytes; `tests/deflate_budget.rs` checks it).
+const COMPRESSOR_FIXED: usize = 244 * 1024;
+
+/// What zlib-rs allocates for a decompressor, whatever the window: a 32 KiB window and
+/// its state, with a little room (measured: 47,552 bytes).
+const DECOMPRESSOR_MEMORY: usize = 48 * 1024;
+
+/// The memory of a compressor with a window of `2^bits` bytes: the window twice over
+/// and a 2-byte link per position, plus [`COMPRESSOR_FIXED`] (371 KiB at 15 bits).
+const fn compressor_memory(bits: u8) -> usize {
+    4 * (1 << bits) + COMPRESSOR_FIXED
+}
+
+/// A raw-deflate decompressor for a peer window of `2^bits` bytes. A window of 8 bits is
+/// read with 9: a bigger window reads any smaller one (zlib has no 8-bit window).
+fn new_decompressor(bits: u8) -> Decompress {
+    Decompress::new_with_window_bits(false, bits.max(9))
+}
 
 /// Tags the shared encodings this codec makes (its low byte is the level).
 const SHARED_KEY_BASE: u64 = 0x7064_6566_6c00_0000; // "pdefl"
@@ -165,6 +186,10 @@ impl Deflate {
         if keep == 0 {
             return;
         }
+        // Room for twice the window once, so the buffer never grows past it.
+        if self.recent.capacity() < 2 * keep {
+            self.recent.reserve_exact(2 * keep - self.recent.len());
+        }
         if input.len() >= keep {
             self.recent.clear();
             self.recent.extend_from_slice(&input[input.len() - keep..]);
@@ -211,11 +236,11 @@ impl Deflate {
             out.extend_from_slice(&[byte]);
             produced = 1;
         }
-        // A peer window of 8 bits is read with 9: a bigger window reads any smaller one.
-        let bits = self.receiving().0.max(9);
+        // Made by `begin_decode`, once the connection granted its memory.
+        let bits = self.receiving().0;
         let d = self
             .decompressor
-            .get_or_insert_with(|| Decompress::new_with_window_bits(false, bits));
+            .get_or_insert_with(|| new_decompressor(bits));
         let mut consumed = 0;
         loop {
             // At the limit, look one byte ahead: input that yields nothing more is still
@@ -309,6 +334,10 @@ impl Extension for Deflate {
         }
         self.tail_fed = 0;
         self.stream_ended = false;
+        // Made now, once the connection granted its memory (`state_memory`).
+        let bits = self.receiving().0;
+        self.decompressor
+            .get_or_insert_with(|| new_decompressor(bits));
         Ok(())
     }
 
@@ -428,6 +457,23 @@ impl Extension for Deflate {
         self.header.clone()
     }
 
+    fn state_memory(&self) -> StateMemory {
+        let compressor = compressor_memory(self.sending().0.max(9));
+        let (held_c, to_encode) = match self.compressor {
+            Some(_) => (compressor, 0),
+            None => (0, compressor),
+        };
+        let (held_d, to_decode) = match self.decompressor {
+            Some(_) => (DECOMPRESSOR_MEMORY, 0),
+            None => (0, DECOMPRESSOR_MEMORY),
+        };
+        StateMemory {
+            held: held_c + held_d,
+            to_encode,
+            to_decode,
+        }
+    }
+
     fn encode_prepared(
         &mut self,
         message: &PreparedMessage,
@@ -469,6 +515,13 @@ impl Extension for Deflate {
         (self.park_window() > 0)
             .then_some(self.options.park_after)
             .flatten()
+    }
+
+    fn release(&mut self) {
+        self.compressor = None;
+        self.decompressor = None;
+        self.held = None;
+        self.recent = Vec::new();
     }
 
     fn park(&mut self) {
