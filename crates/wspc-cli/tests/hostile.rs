@@ -202,6 +202,117 @@ fn compressed_zeros(n: usize) -> Vec<u8> {
     out.to_vec()
 }
 
+/// The client side of a fresh permessage-deflate context (`wspc serve`'s answer to
+/// `connect`'s offer: 15-bit windows, context takeover both ways).
+fn client_codec() -> Deflate {
+    Deflate::new(
+        Role::Client,
+        DeflateParams {
+            server_no_context_takeover: false,
+            client_no_context_takeover: false,
+            server_max_window_bits: 15,
+            client_max_window_bits: 15,
+        },
+        DeflateOptions::default(),
+        ExtensionHeader::new("permessage-deflate"),
+    )
+}
+
+/// Reads one whole server frame (bounded): its first byte and its payload.
+fn read_frame(s: &mut TcpStream) -> (u8, Vec<u8>) {
+    let mut head = [0u8; 2];
+    s.read_exact(&mut head).expect("frame header");
+    let len = match head[1] & 0x7F {
+        126 => {
+            let mut ext = [0u8; 2];
+            s.read_exact(&mut ext).unwrap();
+            u64::from(u16::from_be_bytes(ext))
+        }
+        127 => {
+            let mut ext = [0u8; 8];
+            s.read_exact(&mut ext).unwrap();
+            u64::from_be_bytes(ext)
+        }
+        n => u64::from(n),
+    };
+    assert!(len < 1 << 20, "frame of {len} bytes");
+    let mut payload = vec![0u8; len as usize];
+    s.read_exact(&mut payload).expect("frame payload");
+    (head[0], payload)
+}
+
+/// The text of an echo: inflated with `codec` if it came compressed (RSV1). Returns
+/// whether it did, and the text.
+fn echoed_text(codec: &mut Deflate, first: u8, payload: &[u8]) -> (bool, Vec<u8>) {
+    assert_eq!(first & 0x8F, 0x81, "a whole text frame: {first:#04x}");
+    if first & 0x40 == 0 {
+        return (false, payload.to_vec());
+    }
+    let mut out = bytes::BytesMut::new();
+    codec.begin_decode(0x40).unwrap();
+    codec.decode(payload, &mut out, 1 << 20).unwrap();
+    assert!(codec.finish_decode(&mut out, 1 << 20).unwrap());
+    (true, out.to_vec())
+}
+
+#[test]
+fn codec_state_counts_against_the_buffer_budget() {
+    // Issue 16's last gap: permessage-deflate state (a 48 KiB decompressor per client
+    // that sent a compressed message, kept with context takeover; a 371 KiB compressor
+    // per client being answered) was outside the budget: 10,000 connections could add
+    // ~4 GiB. Now it is charged: with a 4 MiB budget (room for 85 decompressors), 100
+    // clients that each send a compressed message and stay open cannot all be read —
+    // at least 15 get 1009 "server busy" — and echoes go out uncompressed once no
+    // compressor fits, which the client still reads.
+    let server = Server::start(&["--max-buffered-bytes", "4194304"]);
+    let before = settled_rss(&server);
+    let text = "a compressible message, a compressible message, ".repeat(40);
+    let mut tx = client_codec();
+    tx.begin_encode(MessageKind::Text, None).unwrap();
+    let mut compressed = bytes::BytesMut::new();
+    tx.encode(text.as_bytes(), true, &mut compressed).unwrap();
+    let message = frame(true, 0x40, 1, &compressed);
+    let mut held = Vec::new();
+    let (mut refused, mut uncompressed) = (0, 0);
+    for _ in 0..100 {
+        let mut s = connect(&server, true);
+        s.write_all(&message).unwrap();
+        let (first, payload) = read_frame(&mut s);
+        if first == 0x88 {
+            assert_eq!(u16::from_be_bytes([payload[0], payload[1]]), 1009);
+            assert_eq!(&payload[2..], b"server busy");
+            refused += 1;
+            continue;
+        }
+        let (was_compressed, echo) = echoed_text(&mut client_codec(), first, &payload);
+        assert_eq!(echo, text.as_bytes());
+        uncompressed += usize::from(!was_compressed);
+        held.push(s);
+    }
+    // The budget is taken by the decompressors held: a newcomer's echo cannot have a
+    // compressor, so it comes uncompressed (and the newcomer is served).
+    let mut s = connect(&server, true);
+    s.write_all(&frame(true, 0, 1, text.as_bytes())).unwrap();
+    let (first, payload) = read_frame(&mut s);
+    assert_eq!(
+        echoed_text(&mut client_codec(), first, &payload),
+        (false, text.clone().into_bytes())
+    );
+    let after = settled_rss(&server);
+    eprintln!(
+        "codec state: {} held, {refused} refused, {uncompressed} echoes uncompressed; {before} -> {after} KiB",
+        held.len()
+    );
+    assert!(refused >= 15, "only {refused} of 100 refused");
+    assert!(
+        after.saturating_sub(before) < 32 * 1024,
+        "{} KiB held (budget 4 MiB)",
+        after - before
+    );
+    drop(held);
+    well_behaved_client_is_served(&server, true);
+}
+
 #[test]
 fn announced_large_frames_dripped_hold_memory_for_the_bytes_received_only() {
     // Issue 16: a 14-byte header announcing 16 MiB, then 1 byte — ≈ 1 MiB resident per

@@ -14,9 +14,11 @@
 //! The state of a negotiated extension — permessage-deflate's compressor and
 //! decompressor — is charged too, in full (the allowance is for data only, so nothing is
 //! counted twice): it is granted before it is allocated and given back when it is freed.
-//! A compressor the budget cannot hold is not made: that message goes out uncompressed
-//! ([`skipped_encodings`](Budget::skipped_encodings)). A decompressor it cannot hold
-//! fails the connection with 1009 like data does, since the message cannot be read
+//! A compressor is optional: it is made only while the budget, counting it, stays within
+//! half its cap (so compressors never take more than half, and cannot crowd out what
+//! reading needs); otherwise that message goes out uncompressed
+//! ([`skipped_encodings`](Budget::skipped_encodings)). A decompressor the budget cannot
+//! hold fails the connection with 1009 like data does, since the message cannot be read
 //! without it.
 
 use std::fmt;
@@ -111,7 +113,19 @@ impl Budget {
 
     /// Charges `n` bytes if they fit under the cap; a refusal is not counted.
     fn try_take(&self, n: usize) -> bool {
-        let limit = self.0.limit;
+        self.try_take_under(n, self.0.limit)
+    }
+
+    /// What state for encoding may bring the charge up to: half the cap. Encoding state
+    /// is optional (a message can always go out as it is), so it never takes more than
+    /// half the budget, and cannot crowd out what reading needs (incoming data and
+    /// decoding state, which have no such fallback).
+    fn encode_cap(&self) -> usize {
+        self.0.limit / 2
+    }
+
+    /// Charges `n` bytes if the total stays within `limit`; a refusal is not counted.
+    fn try_take_under(&self, n: usize, limit: usize) -> bool {
         let taken = self
             .0
             .used
@@ -244,7 +258,8 @@ impl Drop for Charge {
 /// What a connection's extension state is granted for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum StateUse {
-    /// Encoding a message: refused, the message goes out as it is.
+    /// Encoding a message: granted only within half the budget
+    /// ([`Budget::encode_cap`]); refused, the message goes out as it is.
     Encode,
     /// Decoding a message: refused, the connection fails with 1009.
     Decode,
@@ -280,11 +295,12 @@ impl StateCharge {
         if n == 0 {
             return Ok(());
         }
-        if !budget.try_take(n) {
-            match why {
-                StateUse::Encode => budget.0.skipped.fetch_add(1, Ordering::Relaxed),
-                StateUse::Decode => budget.0.refusals.fetch_add(1, Ordering::Relaxed),
-            };
+        let (cap, refusals) = match why {
+            StateUse::Encode => (budget.encode_cap(), &budget.0.skipped),
+            StateUse::Decode => (budget.limit(), &budget.0.refusals),
+        };
+        if !budget.try_take_under(n, cap) {
+            refusals.fetch_add(1, Ordering::Relaxed);
             return Err(Refused);
         }
         self.held += n;
@@ -348,14 +364,20 @@ mod tests {
         let budget = Budget::with_allowance(1000, 100);
         let mut data = Charge::new(Some(budget.clone()));
         let mut state = StateCharge::new(Some(budget.clone()));
+        assert_eq!(
+            state.try_grow(501, StateUse::Encode),
+            Err(Refused),
+            "past half"
+        );
+        assert_eq!(budget.skipped_encodings(), 1);
         assert_eq!(state.try_grow(400, StateUse::Encode), Ok(()));
         assert_eq!(budget.used(), 400, "no allowance for state");
         assert_eq!(data.update(600, 0), Ok(()));
         assert_eq!(budget.used(), 900);
-        assert_eq!(state.try_grow(101, StateUse::Encode), Err(Refused));
-        assert_eq!((budget.skipped_encodings(), budget.refusals()), (1, 0));
+        assert_eq!(state.try_grow(1, StateUse::Encode), Err(Refused));
+        assert_eq!((budget.skipped_encodings(), budget.refusals()), (2, 0));
         assert_eq!(state.try_grow(101, StateUse::Decode), Err(Refused));
-        assert_eq!((budget.skipped_encodings(), budget.refusals()), (1, 1));
+        assert_eq!((budget.skipped_encodings(), budget.refusals()), (2, 1));
         assert_eq!(state.try_grow(100, StateUse::Decode), Ok(()));
         assert_eq!(budget.used(), 1000);
         // Freed state goes back; state allocated without a grant is counted anyway.

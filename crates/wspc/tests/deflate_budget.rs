@@ -268,7 +268,8 @@ fn a_compressor_the_budget_cannot_hold_is_not_made_and_the_message_goes_uncompre
     let p = params(true, 15);
     let (compressor, _) = sizes(p);
     // Room for one compressor: two connections take turns.
-    let budget = Budget::new(compressor);
+    // Compressors may take half the budget: room for one.
+    let budget = Budget::new(2 * compressor);
     let mut a = Pair::new(p, &budget);
     let mut b = Pair::new(p, &budget);
     let t0 = Instant::now();
@@ -312,7 +313,8 @@ fn a_compressor_the_budget_cannot_hold_is_not_made_and_the_message_goes_uncompre
 fn without_context_takeover_the_compressor_is_given_back_after_each_message() {
     let p = params(false, 15);
     let (compressor, _) = sizes(p);
-    let budget = Budget::new(compressor);
+    // Compressors may take half the budget: room for one.
+    let budget = Budget::new(2 * compressor);
     let mut a = Pair::new(p, &budget);
     let mut b = Pair::new(p, &budget);
     let text = prose(3, 3000);
@@ -346,7 +348,8 @@ fn without_context_takeover_the_compressor_is_given_back_after_each_message() {
 fn with_context_takeover_a_compressed_message_after_uncompressed_ones_continues_the_context() {
     let p = params(true, 15);
     let (compressor, _) = sizes(p);
-    let budget = Budget::new(compressor);
+    // Compressors may take half the budget: room for one.
+    let budget = Budget::new(2 * compressor);
     let mut a = Pair::new(p, &budget);
     let mut b = Pair::new(p, &budget);
     let t0 = Instant::now();
@@ -380,7 +383,8 @@ fn with_context_takeover_a_compressed_message_after_uncompressed_ones_continues_
 fn the_park_timer_waits_for_the_last_fragment_of_a_message() {
     let p = params(true, 15);
     let (compressor, _) = sizes(p);
-    let budget = Budget::new(compressor);
+    // Compressors may take half the budget: room for one.
+    let budget = Budget::new(2 * compressor);
     let mut a = Pair::new(p, &budget);
     let t0 = Instant::now();
     a.server.handle_timeout(t0);
@@ -407,6 +411,32 @@ fn the_park_timer_waits_for_the_last_fragment_of_a_message() {
         ))]
     );
     assert_eq!(budget.peak(), compressor);
+}
+
+#[test]
+fn compressors_never_take_more_than_half_the_budget_so_reading_goes_on() {
+    let p = params(true, 15);
+    let (compressor, decompressor) = sizes(p);
+    let budget = Budget::new(4 * compressor);
+    let mut pairs: Vec<Pair> = (0..8).map(|_| Pair::new(p, &budget)).collect();
+    let text = prose(20, 3000);
+    let mut compressed = 0;
+    for pair in &mut pairs {
+        compressed += usize::from(pair.server_sends(&text));
+    }
+    assert_eq!(compressed, 2, "two compressors fit in half the budget");
+    assert_eq!(budget.used(), 2 * compressor);
+    assert_eq!(budget.skipped_encodings(), 6);
+    // Every connection can still read compressed messages: decompressors (and data) use
+    // the half that compressors leave.
+    for pair in &mut pairs {
+        assert_eq!(
+            pair.client_sends(&text),
+            [Event::Message(Message::text(text.as_str()))]
+        );
+    }
+    assert_eq!(budget.used(), 2 * compressor + 8 * decompressor);
+    assert_eq!(budget.refusals(), 0);
 }
 
 #[test]
@@ -511,8 +541,8 @@ fn prepared_messages_need_no_compressor_of_their_own() {
 #[test]
 fn the_budget_is_back_to_zero_after_connections_churn() {
     let (c15, d15) = sizes(params(true, 15));
-    // Room for about three connections' state at once; eight are kept open.
-    let limit = 3 * (c15 + d15);
+    // Room for about two connections' full state at once; compressors may take half.
+    let limit = 2 * (c15 + d15);
     let budget = Budget::new(limit);
     let mut open: Vec<Pair> = Vec::new();
     let t0 = Instant::now();
@@ -554,8 +584,16 @@ fn the_budget_is_back_to_zero_after_connections_churn() {
         }
         assert!(budget.used() <= limit);
         open.push(pair);
-        if open.len() > 8 {
+        // Few connections stay open at first (compressors fit), many later (refusals).
+        if open.len() > if i < 100 { 8 } else { 60 } {
             open.remove((i as usize * 7) % open.len());
+        }
+        if i % 10 == 9 {
+            // Time passes for every open connection: idle compressors are parked.
+            let later = t0 + Duration::from_secs(u64::from(i));
+            for pair in &mut open {
+                pair.server.handle_timeout(later);
+            }
         }
         let charged: usize = open.iter().map(Pair::held).sum();
         assert_eq!(
@@ -564,9 +602,10 @@ fn the_budget_is_back_to_zero_after_connections_churn() {
             "connection {i}: charge = state held"
         );
     }
+    eprintln!("read {read}, refused {refused}, compressed {compressed}, plain {plain}");
     assert!(read > 100 && refused > 0, "read {read}, refused {refused}");
     assert!(
-        compressed > 50 && plain > 0,
+        compressed >= 10 && plain > 0,
         "compressed {compressed}, plain {plain}"
     );
     drop(open);
