@@ -323,16 +323,17 @@ pub trait Extension: std::any::Any + Send + fmt::Debug {
         ExtensionHeader::new(self.name())
     }
 
-    /// How long the connection may go without sending a message this extension encoded
-    /// before [`park`](Extension::park) is called. `None` (the default): never.
+    /// How long the connection may go without a message this extension encoded or
+    /// decoded before [`park`](Extension::park) is called. `None` (the default): never.
     fn park_after(&self) -> Option<Duration> {
         None
     }
 
-    /// The connection has sent nothing through this extension for
+    /// No message went through this extension for
     /// [`park_after`](Extension::park_after): release memory that can be rebuilt, without
-    /// changing what goes on the wire. Called from
-    /// [`Connection::handle_timeout`](crate::Connection::handle_timeout).
+    /// changing what goes on the wire or how the peer's messages decode. Called from
+    /// [`Connection::handle_timeout`](crate::Connection::handle_timeout), and only
+    /// between messages (never while one is being received, or sent in fragments).
     fn park(&mut self) {}
 
     /// The connection will neither encode nor decode another message (its close

@@ -494,6 +494,79 @@ fn a_decompressor_the_budget_cannot_hold_fails_the_connection_with_1009() {
 }
 
 #[test]
+fn idle_connections_give_their_codec_state_back_once_parked() {
+    // Context takeover both ways: once a connection has been idle for `park_after`, its
+    // compressor and decompressor are freed (the windows they need are kept outside the
+    // budget), so idle connections cannot hold the budget and keep others from reading.
+    let p = params(true, 15);
+    let (compressor, decompressor) = sizes(p);
+    // Room for one compressor and `n` decompressors.
+    let budget = Budget::new(2 * compressor);
+    let n = compressor / decompressor;
+    let t0 = Instant::now();
+    let mut pairs: Vec<Pair> = (0..n).map(|_| Pair::new(p, &budget)).collect();
+    let text = letters(21, 3000);
+    for pair in &mut pairs {
+        pair.server.handle_timeout(t0);
+    }
+    assert!(pairs[0].server_sends(&text));
+    for pair in &mut pairs {
+        assert_eq!(
+            pair.client_sends(&text),
+            [Event::Message(Message::text(text.as_str()))]
+        );
+    }
+    assert_eq!(budget.used(), compressor + n * decompressor);
+    // One more connection cannot read while they hold their state...
+    let mut one_more = Pair::new(p, &budget);
+    assert_eq!(
+        one_more.client_sends(&text),
+        [Event::Failed(Error::BudgetExhausted)]
+    );
+    // ... but once they idle, they hold nothing, and the next one reads.
+    for pair in &mut pairs {
+        pair.server.handle_timeout(t0 + Duration::from_millis(1500));
+        assert_eq!(pair.held(), 0);
+    }
+    assert_eq!(budget.used(), 0);
+    let mut next = Pair::new(p, &budget);
+    assert_eq!(
+        next.client_sends(&text),
+        [Event::Message(Message::text(text.as_str()))]
+    );
+    drop(next);
+    // The parked ones go on where they were, both ways: the server's new compressor has
+    // what it sent as its dictionary; the client's (continuous) context refers back to
+    // the same text, which the server's new decompressor has as its window.
+    pairs[0].server.send(Message::text(text.as_str())).unwrap();
+    let wire = take_output(&mut pairs[0].server);
+    assert!(
+        wire.len() < 64,
+        "{} bytes: the server's context",
+        wire.len()
+    );
+    pairs[0].client.feed(&wire);
+    assert_eq!(
+        events(&mut pairs[0].client),
+        [Event::Message(Message::text(text.as_str()))]
+    );
+    for pair in &mut pairs {
+        pair.client.send(Message::text(text.as_str())).unwrap();
+        let wire = take_output(&mut pair.client);
+        assert!(
+            wire.len() < 64,
+            "{} bytes: the client's context",
+            wire.len()
+        );
+        pair.server.feed(&wire);
+        assert_eq!(
+            events(&mut pair.server),
+            [Event::Message(Message::text(text.as_str()))]
+        );
+    }
+}
+
+#[test]
 fn a_failed_connection_gives_its_codec_state_back_at_once() {
     let p = params(true, 15);
     let budget = Budget::new(16 << 20);
@@ -584,12 +657,13 @@ fn the_budget_is_back_to_zero_after_connections_churn() {
         }
         assert!(budget.used() <= limit);
         open.push(pair);
-        // Few connections stay open at first (compressors fit), many later (refusals).
+        // Few connections stay open at first, and time passes (compressors fit); many
+        // later, all busy (decompressors are refused).
         if open.len() > if i < 100 { 8 } else { 60 } {
             open.remove((i as usize * 7) % open.len());
         }
-        if i % 10 == 9 {
-            // Time passes for every open connection: idle compressors are parked.
+        if i < 100 && i % 10 == 9 {
+            // Time passes for every open connection: idle codec state is parked.
             let later = t0 + Duration::from_secs(u64::from(i));
             for pair in &mut open {
                 pair.server.handle_timeout(later);

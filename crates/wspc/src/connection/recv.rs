@@ -619,8 +619,11 @@ impl Connection {
             Delivery::Chunks { .. } => Event::Chunk(take_chunk(msg, true)),
         };
         recv.msg = None;
-        // The end of a message may free decoding state (without context takeover).
+        // The end of a message may free decoding state (without context takeover); idle
+        // state is parked after a while.
+        let park_after = ext.park_after();
         self.sync_ext_state();
+        self.timers.arm_park(park_after);
         Step::Event(event)
     }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
+use super::tail::Tail;
 use super::{DeflateOptions, DeflateParams, NAME};
 use crate::Role;
 use crate::close::CloseCode;
@@ -112,9 +113,12 @@ pub struct Deflate {
     stream_ended: bool,
     /// A byte inflated past the last call's output limit, handed out first next time.
     held: Option<u8>,
-    /// With context takeover and parking, the last bytes compressed (up to twice the park
-    /// window; trimmed to it when parked): the dictionary of the next compressor.
-    recent: Vec<u8>,
+    /// With context takeover and parking, the last bytes compressed (at most the park
+    /// window): the dictionary of the compressor made after a park.
+    sent: Tail,
+    /// With context takeover and parking, the last bytes inflated (the peer's whole
+    /// window): the window of the decompressor made after a park.
+    received: Tail,
 }
 
 impl std::fmt::Debug for Deflate {
@@ -125,6 +129,7 @@ impl std::fmt::Debug for Deflate {
             .field("options", &self.options)
             .field("compressing", &self.compressor.is_some())
             .field("decompressing", &self.decompressor.is_some())
+            .field("kept", &(self.sent.capacity() + self.received.capacity()))
             .finish()
     }
 }
@@ -148,8 +153,19 @@ impl Deflate {
             tail_fed: 0,
             stream_ended: false,
             held: None,
-            recent: Vec::new(),
+            sent: Tail::default(),
+            received: Tail::default(),
         }
+        .with_tails()
+    }
+
+    /// Sizes the kept tails for the negotiated parameters and options.
+    fn with_tails(mut self) -> Deflate {
+        self.sent = Tail::new(self.park_window());
+        let (bits, reset) = self.receiving();
+        let parks = !reset && self.options.park_after.is_some();
+        self.received = Tail::new(if parks { 1 << bits.max(9) } else { 0 });
+        self
     }
 
     /// The negotiated parameters.
@@ -180,30 +196,6 @@ impl Deflate {
         self.options.park_window.min(1 << bits.max(9))
     }
 
-    /// Keeps the tail of what was just compressed, for a parked compressor's successor.
-    fn remember(&mut self, input: &[u8]) {
-        let keep = self.park_window();
-        if keep == 0 {
-            return;
-        }
-        // Room for twice the window once, so the buffer never grows past it.
-        if self.recent.capacity() < 2 * keep {
-            self.recent.reserve_exact(2 * keep - self.recent.len());
-        }
-        if input.len() >= keep {
-            self.recent.clear();
-            self.recent.extend_from_slice(&input[input.len() - keep..]);
-            return;
-        }
-        // Compact only when past twice the window, so the copying stays amortised O(1)
-        // per byte; `input` is shorter than `keep`, so the drain stays within `recent`.
-        if self.recent.len() + input.len() > 2 * keep {
-            let excess = self.recent.len() + input.len() - keep;
-            self.recent.drain(..excess);
-        }
-        self.recent.extend_from_slice(input);
-    }
-
     /// Window bits and context reset for what the peer sends.
     fn receiving(&self) -> (u8, bool) {
         match self.role {
@@ -218,9 +210,42 @@ impl Deflate {
         }
     }
 
-    /// Inflates from `input` into `out`, at most `max_out` bytes. Returns (input consumed,
-    /// more output pending than `max_out` allowed).
+    /// Makes the decompressor if there is none: after a park, its window is what was
+    /// inflated last, so the peer's context goes on.
+    fn ensure_decompressor(&mut self) -> Result<(), ExtensionError> {
+        if self.decompressor.is_none() {
+            let mut d = new_decompressor(self.receiving().0);
+            if !self.received.is_empty() {
+                d.set_dictionary(self.received.as_slice())
+                    .map_err(|e| ExtensionError {
+                        reason: format!("inflate dictionary failed: {e}"),
+                        code: CloseCode::SERVER_ERROR,
+                    })?;
+            }
+            self.decompressor = Some(d);
+        }
+        Ok(())
+    }
+
+    /// Inflates from `input` into `out`, at most `max_out` bytes, keeping the tail of the
+    /// output for a parked decompressor's successor. Returns (input consumed, more output
+    /// pending than `max_out` allowed).
     fn inflate(
+        &mut self,
+        input: &[u8],
+        out: &mut BytesMut,
+        max_out: usize,
+        flush: FlushDecompress,
+    ) -> Result<(usize, bool), ExtensionError> {
+        let begin = out.len();
+        let result = self.inflate_into(input, out, max_out, flush);
+        if result.is_ok() && self.received.is_enabled() {
+            self.received.push(&out[begin..]);
+        }
+        result
+    }
+
+    fn inflate_into(
         &mut self,
         input: &[u8],
         out: &mut BytesMut,
@@ -237,10 +262,13 @@ impl Deflate {
             produced = 1;
         }
         // Made by `begin_decode`, once the connection granted its memory.
-        let bits = self.receiving().0;
-        let d = self
-            .decompressor
-            .get_or_insert_with(|| new_decompressor(bits));
+        self.ensure_decompressor()?;
+        let Some(d) = self.decompressor.as_mut() else {
+            return Err(ExtensionError {
+                reason: "no decompressor".into(),
+                code: CloseCode::SERVER_ERROR,
+            });
+        };
         let mut consumed = 0;
         loop {
             // At the limit, look one byte ahead: input that yields nothing more is still
@@ -308,7 +336,9 @@ impl Deflate {
         } else if self.stream_ended
             && let Some(d) = self.decompressor.as_mut()
         {
+            // A final block ended the peer's stream: the window starts over.
             d.reset(false);
+            self.received.clear();
         }
         self.tail_fed = 0;
         self.stream_ended = false;
@@ -335,10 +365,7 @@ impl Extension for Deflate {
         self.tail_fed = 0;
         self.stream_ended = false;
         // Made now, once the connection granted its memory (`state_memory`).
-        let bits = self.receiving().0;
-        self.decompressor
-            .get_or_insert_with(|| new_decompressor(bits));
-        Ok(())
+        self.ensure_decompressor()
     }
 
     fn decode(
@@ -397,18 +424,17 @@ impl Extension for Deflate {
     ) -> Result<(), ExtensionError> {
         let (bits, reset) = self.sending();
         let level = Compression::new(self.options.level.min(9));
-        let keep = self.park_window();
         let fresh = self.compressor.is_none();
         let c = self
             .compressor
             .get_or_insert_with(|| Compress::new_with_window_bits(level, false, bits.max(9)));
-        if fresh && keep > 0 && !self.recent.is_empty() {
+        if fresh && !self.sent.is_empty() {
             // After a park: continue the context from what was kept.
-            let dictionary = &self.recent[self.recent.len().saturating_sub(keep)..];
-            c.set_dictionary(dictionary).map_err(|e| ExtensionError {
-                reason: format!("deflate dictionary failed: {e}"),
-                code: CloseCode::SERVER_ERROR,
-            })?;
+            c.set_dictionary(self.sent.as_slice())
+                .map_err(|e| ExtensionError {
+                    reason: format!("deflate dictionary failed: {e}"),
+                    code: CloseCode::SERVER_ERROR,
+                })?;
         }
         let mut consumed = 0;
         let mut produced_total = 0;
@@ -436,7 +462,7 @@ impl Extension for Deflate {
                 break;
             }
         }
-        self.remember(input);
+        self.sent.push(input);
         if fin {
             let this_call = &out[out.len() - produced_total..];
             if this_call.ends_with(&TAIL) {
@@ -507,12 +533,12 @@ impl Extension for Deflate {
         // starts a fresh compressor, primed (with context takeover and parking) with the
         // last bytes sent — this message's included.
         self.compressor = None;
-        self.remember(payload);
+        self.sent.push(payload);
         Ok(Some(shared))
     }
 
     fn park_after(&self) -> Option<Duration> {
-        (self.park_window() > 0)
+        (self.sent.is_enabled() || self.received.is_enabled())
             .then_some(self.options.park_after)
             .flatten()
     }
@@ -521,20 +547,25 @@ impl Extension for Deflate {
         self.compressor = None;
         self.decompressor = None;
         self.held = None;
-        self.recent = Vec::new();
+        self.sent.clear();
+        self.received.clear();
     }
 
     fn park(&mut self) {
-        let keep = self.park_window();
-        if keep == 0 || self.compressor.is_none() {
-            return;
-        }
         // Every encode call ends on a sync flush (a byte boundary), so even a fragmented
-        // message can continue with a fresh compressor primed with what was sent.
-        self.compressor = None;
-        let excess = self.recent.len().saturating_sub(keep);
-        self.recent.drain(..excess);
-        self.recent.shrink_to_fit();
+        // message could continue with a fresh compressor primed with what was sent.
+        if self.sent.is_enabled() && self.compressor.take().is_some() {
+            self.sent.shrink();
+        }
+        // Between messages only: the inflater's state within a message (a partial block)
+        // cannot be rebuilt from its window.
+        if self.received.is_enabled()
+            && self.tail_fed == 0
+            && self.held.is_none()
+            && self.decompressor.take().is_some()
+        {
+            self.received.shrink();
+        }
     }
 }
 
@@ -693,7 +724,7 @@ mod tests {
         assert_eq!(decode_all(&mut client, &wire), first);
         server.park();
         assert!(server.compressor.is_none(), "parked");
-        assert!(server.recent.capacity() <= 8 * 1024);
+        assert!(server.sent.capacity() <= 8 * 1024);
         // The same message again refers back into the kept window: a few bytes, and the
         // peer, which never parked, decodes it with its own (continuous) window.
         let again = encode_all(&mut server, &first);
@@ -725,9 +756,18 @@ mod tests {
     fn parking_is_off_without_takeover_or_when_disabled() {
         let params = DeflateParams {
             server_no_context_takeover: true,
+            client_no_context_takeover: true,
             ..takeover()
         };
         assert_eq!(codec(Role::Server, params).park_after(), None);
+        // Takeover one way only: only that way parks.
+        let params = DeflateParams {
+            server_no_context_takeover: true,
+            ..takeover()
+        };
+        let server = codec(Role::Server, params);
+        assert_eq!(server.park_after(), Some(Duration::from_secs(1)));
+        assert!(!server.sent.is_enabled() && server.received.is_enabled());
         let mut kept = Deflate::new(
             Role::Server,
             takeover(),
@@ -740,11 +780,44 @@ mod tests {
         assert_eq!(kept.park_after(), None);
         encode_all(&mut kept, &prose(7, 3000));
         assert!(
-            kept.recent.is_empty(),
+            kept.sent.is_empty(),
             "nothing is copied when parking is off"
         );
         kept.park();
         assert!(kept.compressor.is_some());
+    }
+
+    #[test]
+    fn a_parked_decompressor_continues_the_context_from_what_it_inflated() {
+        let mut client = codec(Role::Client, takeover());
+        let mut server = codec(Role::Server, takeover());
+        let first = prose(3, 700);
+        assert_eq!(
+            decode_all(&mut server, &encode_all(&mut client, &first)),
+            first
+        );
+        server.park();
+        assert!(server.decompressor.is_none(), "parked");
+        assert!(
+            server.received.capacity() <= first.len(),
+            "keeps what was inflated, {} bytes",
+            server.received.capacity()
+        );
+        // The client's compressor never parked: the same message refers back into its
+        // window, which the server's new decompressor has as its dictionary.
+        let again = encode_all(&mut client, &first);
+        assert!(again.len() < 16, "{} bytes", again.len());
+        assert_eq!(decode_all(&mut server, &again), first);
+        // Messages of every size, with parks between some, past the 32 KiB window.
+        for i in 0..40u32 {
+            let msg = prose(i + 4, 100 + (i as usize * 1597) % 9000);
+            let wire = encode_all(&mut client, &msg);
+            assert_eq!(decode_all(&mut server, &wire), msg, "message {i}");
+            if i % 3 == 0 {
+                server.park();
+                assert!(server.received.capacity() <= 32 * 1024);
+            }
+        }
     }
 
     #[test]

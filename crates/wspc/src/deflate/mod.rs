@@ -43,6 +43,7 @@
 
 mod codec;
 mod negotiate;
+mod tail;
 
 pub use codec::Deflate;
 
