@@ -14,7 +14,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use common::Server;
+use common::{Server, metric};
 use wspc::deflate::{Deflate, DeflateOptions, DeflateParams};
 use wspc::extension::{Extension, ExtensionHeader};
 use wspc::{MessageKind, Role};
@@ -305,6 +305,22 @@ fn codec_state_counts_against_the_buffer_budget() {
     let after = settled_rss(&server);
     eprintln!(
         "codec state: {} held, {refused} refused; {before} -> {after} KiB",
+        held.len()
+    );
+    // The server's own accounting says the same.
+    assert_eq!(
+        metric(server.port, "wspc_budget_refusals_total"),
+        refused as f64
+    );
+    assert!(metric(server.port, "wspc_uncompressed_for_budget_total") >= 1.0);
+    assert_eq!(
+        metric(server.port, "wspc_buffered_bytes_limit"),
+        4_194_304.0
+    );
+    let charged = metric(server.port, "wspc_buffered_bytes");
+    assert!(
+        charged > 2_097_152.0 && charged <= 4_194_304.0,
+        "{charged} bytes charged by {} held decompressors",
         held.len()
     );
     assert!(refused >= 15, "only {refused} of 100 refused");
