@@ -3,14 +3,17 @@
 measured from /proc while the attack holds and after it ends (what the allocator keeps).
 
     python3 bench/attack_waves.py PID PORT [--waves 3] [--drip 500] [--compressed 40]
-                                   [--inlimit 200]
+                                   [--inlimit 200] [--codec 0]
 
 Each wave opens, on loopback:
   --drip N        connections sending a header announcing 16 MiB, then 1 byte;
   --compressed N  connections (permessage-deflate) sending the first fragment (RSV1,
                   FIN=0) of a message that inflates to 63 MiB, never finished;
   --inlimit N     connections sending 2 MiB of an in-limit 4 MiB frame;
-holds them 2 s, prints the server's RSS (peak during the wave, and 2 s after every
+  --codec N       connections (permessage-deflate, context takeover) keeping the
+                  server's codec state busy: a small compressed message every 0.5 s
+                  while the wave holds, each echoed compressed if the server can;
+holds them 2 s (the --codec ones sending), prints the server's RSS (peak during the wave, and 2 s after every
 connection of the wave closed), then closes them. Prints one JSON line per wave.
 """
 import argparse
@@ -68,6 +71,33 @@ def compressed(n):
     return out[:-4]
 
 
+class Busy:
+    """A permessage-deflate client that keeps sending small compressed messages, each a
+    continuation of its own context (the server must keep a decompressor to read them,
+    and compresses the echo)."""
+
+    def __init__(self, sock, seed):
+        self.sock = sock
+        self.zc = zlib.compressobj(1, zlib.DEFLATED, -15)
+        self.n = seed
+        self.busy_1009 = False
+
+    def send(self):
+        self.n += 1
+        text = (f"message {self.n} of a client keeping the server busy; " * 20).encode()
+        payload = self.zc.compress(text) + self.zc.flush(zlib.Z_SYNC_FLUSH)
+        self.sock.sendall(header(True, 0x40, 1, len(payload) - 4) + payload[:-4])
+        self.sock.settimeout(0)
+        try:
+            while data := self.sock.recv(65536):
+                # A Close frame: 1009 "server busy".
+                self.busy_1009 |= b"\x88\x0d\x03\xf1server busy" in data
+        except BlockingIOError:
+            pass
+        finally:
+            self.sock.settimeout(20)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("pid", type=int)
@@ -76,17 +106,23 @@ def main():
     ap.add_argument("--drip", type=int, default=500)
     ap.add_argument("--compressed", type=int, default=40)
     ap.add_argument("--inlimit", type=int, default=200)
+    ap.add_argument("--codec", type=int, default=0)
     a = ap.parse_args()
     bomb = compressed(63 << 20)
     start = rss_kib(a.pid)
     print(json.dumps({"idle_before_kib": start}), flush=True)
     for wave in range(a.waves):
-        conns, refused, peak = [], 0, 0
-        for kind, count in (("drip", a.drip), ("compressed", a.compressed), ("inlimit", a.inlimit)):
+        conns, busy, refused, peak = [], [], 0, 0
+        kinds = (("drip", a.drip), ("compressed", a.compressed), ("inlimit", a.inlimit),
+                 ("codec", a.codec))
+        for kind, count in kinds:
             for _ in range(count):
                 try:
-                    s = connect(a.port, deflate=(kind == "compressed"))
-                    if kind == "drip":
+                    s = connect(a.port, deflate=kind in ("compressed", "codec"))
+                    if kind == "codec":
+                        busy.append(Busy(s, len(busy) * 1000))
+                        busy[-1].send()
+                    elif kind == "drip":
                         s.sendall(header(True, 0, 2, 16 << 20) + b"\0")
                     elif kind == "compressed":
                         s.sendall(header(False, 0x40, 2, len(bomb)) + bomb)
@@ -97,8 +133,16 @@ def main():
                     refused += 1
                 peak = max(peak, rss_kib(a.pid))
         deadline = time.time() + 2
+        next_send = time.time() + 0.5
         while time.time() < deadline:
             peak = max(peak, rss_kib(a.pid))
+            if busy and time.time() >= next_send:
+                for b in busy:
+                    try:
+                        b.send()
+                    except OSError:
+                        pass
+                next_send += 0.5
             time.sleep(0.1)
         held = rss_kib(a.pid)
         for s in conns:
@@ -106,6 +150,7 @@ def main():
         time.sleep(2)
         after = rss_kib(a.pid)
         print(json.dumps({"wave": wave + 1, "connections": len(conns), "refused_handshakes": refused,
+                          "codec_1009": sum(b.busy_1009 for b in busy),
                           "peak_kib": peak, "held_kib": held, "idle_after_kib": after}), flush=True)
 
 

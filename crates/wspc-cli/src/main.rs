@@ -92,8 +92,10 @@ struct ServeArgs {
     /// close 1008).
     #[arg(long, default_value_t = Limits::DEFAULT.max_empty_frames, value_name = "N")]
     max_empty_frames: u32,
-    /// Cap on the message data all connections buffer together; beyond 32 KiB per
-    /// connection, a message that would need more than is left is refused (close 1009).
+    /// Cap on the message data all connections buffer together, and on their
+    /// permessage-deflate state: beyond 32 KiB of data per connection, a message that
+    /// would need more than is left is refused (close 1009); a compressor is made only
+    /// within half of it (otherwise the message goes out uncompressed).
     #[arg(long, default_value_t = serve::DEFAULT_MAX_BUFFERED_BYTES, value_name = "BYTES")]
     max_buffered_bytes: usize,
     /// A frame or message not complete this long after its first byte closes the

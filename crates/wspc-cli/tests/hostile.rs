@@ -14,7 +14,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use common::Server;
+use common::{Server, metric};
 use wspc::deflate::{Deflate, DeflateOptions, DeflateParams};
 use wspc::extension::{Extension, ExtensionHeader};
 use wspc::{MessageKind, Role};
@@ -200,6 +200,138 @@ fn compressed_zeros(n: usize) -> Vec<u8> {
         tx.encode(&zeros, last, &mut out).unwrap();
     }
     out.to_vec()
+}
+
+/// The client side of a fresh permessage-deflate context (`wspc serve`'s answer to
+/// `connect`'s offer: 15-bit windows, context takeover both ways).
+fn client_codec() -> Deflate {
+    Deflate::new(
+        Role::Client,
+        DeflateParams {
+            server_no_context_takeover: false,
+            client_no_context_takeover: false,
+            server_max_window_bits: 15,
+            client_max_window_bits: 15,
+        },
+        DeflateOptions::default(),
+        ExtensionHeader::new("permessage-deflate"),
+    )
+}
+
+/// Reads one whole server frame (bounded): its first byte and its payload.
+fn read_frame(s: &mut TcpStream) -> (u8, Vec<u8>) {
+    let mut head = [0u8; 2];
+    s.read_exact(&mut head).expect("frame header");
+    let len = match head[1] & 0x7F {
+        126 => {
+            let mut ext = [0u8; 2];
+            s.read_exact(&mut ext).unwrap();
+            u64::from(u16::from_be_bytes(ext))
+        }
+        127 => {
+            let mut ext = [0u8; 8];
+            s.read_exact(&mut ext).unwrap();
+            u64::from_be_bytes(ext)
+        }
+        n => u64::from(n),
+    };
+    assert!(len < 1 << 20, "frame of {len} bytes");
+    let mut payload = vec![0u8; len as usize];
+    s.read_exact(&mut payload).expect("frame payload");
+    (head[0], payload)
+}
+
+/// The text of an echo: inflated with `codec` if it came compressed (RSV1). Returns
+/// whether it did, and the text.
+fn echoed_text(codec: &mut Deflate, first: u8, payload: &[u8]) -> (bool, Vec<u8>) {
+    assert_eq!(first & 0x8F, 0x81, "a whole text frame: {first:#04x}");
+    if first & 0x40 == 0 {
+        return (false, payload.to_vec());
+    }
+    let mut out = bytes::BytesMut::new();
+    codec.begin_decode(0x40).unwrap();
+    codec.decode(payload, &mut out, 1 << 20).unwrap();
+    assert!(codec.finish_decode(&mut out, 1 << 20).unwrap());
+    (true, out.to_vec())
+}
+
+#[test]
+fn codec_state_counts_against_the_buffer_budget() {
+    // Issue 16's last gap: permessage-deflate state (a 48 KiB decompressor per client
+    // whose compressed message is being read, a 371 KiB compressor per client being
+    // answered) was outside the budget: 10,000 connections could add ~4 GiB. Now it is
+    // charged. With a 4 MiB budget (room for 85 decompressors), 100 clients that each
+    // leave a compressed message unfinished (its decompressor cannot be parked until
+    // the message ends or the 30 s deadline) cannot all be read: at least 15 get 1009
+    // "server busy". A newcomer is still served, its echo uncompressed since no
+    // compressor fits (compressors may use half the budget).
+    let server = Server::start(&["--max-buffered-bytes", "4194304"]);
+    let before = settled_rss(&server);
+    let text = "a compressible message, a compressible message, ".repeat(40);
+    let mut tx = client_codec();
+    tx.begin_encode(MessageKind::Text, None).unwrap();
+    let mut compressed = bytes::BytesMut::new();
+    tx.encode(text.as_bytes(), false, &mut compressed).unwrap();
+    let mut first_fragment = frame(false, 0x40, 1, &compressed);
+    let mut held = Vec::new();
+    let mut refused = 0;
+    // A Ping after the fragment: a connection still being read answers it with a Pong
+    // (control frames may come between fragments), a refused one closed before.
+    first_fragment.extend_from_slice(&frame(true, 0, 9, b"still there?"));
+    for _ in 0..100 {
+        let mut s = connect(&server, true);
+        s.write_all(&first_fragment).unwrap();
+        match read_frame(&mut s) {
+            (0x88, close) => {
+                assert_eq!(u16::from_be_bytes([close[0], close[1]]), 1009);
+                assert_eq!(&close[2..], b"server busy");
+                refused += 1;
+            }
+            (0x8A, pong) => {
+                assert_eq!(pong, b"still there?");
+                held.push(s);
+            }
+            (first, _) => panic!("unexpected frame {first:#04x}"),
+        }
+    }
+    let mut s = connect(&server, true);
+    s.write_all(&frame(true, 0, 1, text.as_bytes())).unwrap();
+    let (first, payload) = read_frame(&mut s);
+    assert_eq!(
+        echoed_text(&mut client_codec(), first, &payload),
+        (false, text.clone().into_bytes()),
+        "an uncompressed echo"
+    );
+    let after = settled_rss(&server);
+    eprintln!(
+        "codec state: {} held, {refused} refused; {before} -> {after} KiB",
+        held.len()
+    );
+    // The server's own accounting says the same.
+    assert_eq!(
+        metric(server.port, "wspc_budget_refusals_total"),
+        refused as f64
+    );
+    assert!(metric(server.port, "wspc_uncompressed_for_budget_total") >= 1.0);
+    assert_eq!(
+        metric(server.port, "wspc_buffered_bytes_limit"),
+        4_194_304.0
+    );
+    let charged = metric(server.port, "wspc_buffered_bytes");
+    assert!(
+        charged > 2_097_152.0 && charged <= 4_194_304.0,
+        "{charged} bytes charged by {} held decompressors",
+        held.len()
+    );
+    assert!(refused >= 15, "only {refused} of 100 refused");
+    assert!(held.len() >= 80, "only {} of 100 read", held.len());
+    assert!(
+        after.saturating_sub(before) < 32 * 1024,
+        "{} KiB held (budget 4 MiB)",
+        after - before
+    );
+    drop(held);
+    well_behaved_client_is_served(&server, true);
 }
 
 #[test]

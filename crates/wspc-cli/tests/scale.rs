@@ -8,13 +8,12 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Server, free_port};
+use common::{Server, free_port, metric, metrics};
 use tokio::task::JoinHandle;
 use wspc_tokio::{ClientBuilder, MaybeTlsStream, Message, WebSocket};
 
@@ -35,44 +34,6 @@ async fn connect(port: u16, path: &str) -> Ws {
         .await
         .unwrap()
         .0
-}
-
-/// `GET /metrics`, parsed: `name{labels}` → value. Checks the text format on the way.
-fn metrics(port: u16) -> HashMap<String, f64> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(LIMIT)).unwrap();
-    write!(s, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    let (head, body) = out.split_once("\r\n\r\n").expect("a response");
-    assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
-    assert!(
-        head.to_ascii_lowercase()
-            .contains("\r\ncontent-type: text/plain; version=0.0.4"),
-        "{head}"
-    );
-    let mut map = HashMap::new();
-    let mut typed = std::collections::HashSet::new();
-    for line in body.lines() {
-        if let Some(rest) = line.strip_prefix("# TYPE ") {
-            let (name, kind) = rest.split_once(' ').expect("# TYPE name kind");
-            assert!(["counter", "gauge"].contains(&kind), "{line}");
-            typed.insert(name.to_string());
-            continue;
-        }
-        if line.starts_with('#') || line.is_empty() {
-            continue;
-        }
-        let (key, value) = line.rsplit_once(' ').expect("name value");
-        let name = key.split('{').next().unwrap();
-        assert!(typed.contains(name), "{name} has no # TYPE line");
-        map.insert(key.to_string(), value.parse::<f64>().expect("a number"));
-    }
-    map
-}
-
-fn metric(port: u16, key: &str) -> f64 {
-    metrics(port).get(key).copied().unwrap_or(0.0)
 }
 
 /// Waits (bounded) until `cond` holds.

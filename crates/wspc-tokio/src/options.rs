@@ -81,7 +81,10 @@ impl Options {
     /// Shares a cap on buffered message data with every connection given the same
     /// [`Budget`] (clone the handle): beyond its per-connection allowance, a connection
     /// whose incoming message would need more than the budget has left fails with 1009,
-    /// so the process as a whole cannot be made to buffer more. Default: none.
+    /// so the process as a whole cannot be made to buffer more. permessage-deflate state
+    /// is charged too: a compressor only within half the budget (otherwise the message
+    /// goes out uncompressed), a decompressor like incoming data (1009 when it does not
+    /// fit). Default: none.
     ///
     /// ```
     /// use wspc_tokio::{Budget, Options};

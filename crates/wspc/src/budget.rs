@@ -10,6 +10,16 @@
 //! fails with 1009 ([`Error::BudgetExhausted`](crate::Error::BudgetExhausted)): new
 //! large messages are refused while the process holds its budget, and nothing else is
 //! at risk.
+//!
+//! The state of a negotiated extension — permessage-deflate's compressor and
+//! decompressor — is charged too, in full (the allowance is for data only, so nothing is
+//! counted twice): it is granted before it is allocated and given back when it is freed.
+//! A compressor is optional: it is made only while the budget, counting it, stays within
+//! half its cap (so compressors never take more than half, and cannot crowd out what
+//! reading needs); otherwise that message goes out uncompressed
+//! ([`skipped_encodings`](Budget::skipped_encodings)). A decompressor the budget cannot
+//! hold fails the connection with 1009 like data does, since the message cannot be read
+//! without it.
 
 use std::fmt;
 use std::sync::Arc;
@@ -36,6 +46,7 @@ struct Inner {
     used: AtomicUsize,
     peak: AtomicUsize,
     refusals: AtomicU64,
+    skipped: AtomicU64,
 }
 
 impl Budget {
@@ -57,6 +68,7 @@ impl Budget {
             used: AtomicUsize::new(0),
             peak: AtomicUsize::new(0),
             refusals: AtomicU64::new(0),
+            skipped: AtomicU64::new(0),
         }))
     }
 
@@ -81,9 +93,17 @@ impl Budget {
     }
 
     /// How many times a connection was refused (and failed with 1009) because the budget
-    /// was used up.
+    /// was used up: for its incoming data, or for the state to decode a message (a
+    /// permessage-deflate decompressor).
     pub fn refusals(&self) -> u64 {
         self.0.refusals.load(Ordering::Relaxed)
+    }
+
+    /// How many messages went out as they were, without the negotiated extension's
+    /// encoding, because the budget could not hold the state to encode them (with
+    /// permessage-deflate: sent uncompressed, for want of room for a compressor).
+    pub fn skipped_encodings(&self) -> u64 {
+        self.0.skipped.load(Ordering::Relaxed)
     }
 
     /// Bytes left before the cap.
@@ -91,9 +111,21 @@ impl Budget {
         self.0.limit.saturating_sub(self.used())
     }
 
-    /// Charges `n` bytes if they fit under the cap.
+    /// Charges `n` bytes if they fit under the cap; a refusal is not counted.
     fn try_take(&self, n: usize) -> bool {
-        let limit = self.0.limit;
+        self.try_take_under(n, self.0.limit)
+    }
+
+    /// What state for encoding may bring the charge up to: half the cap. Encoding state
+    /// is optional (a message can always go out as it is), so it never takes more than
+    /// half the budget, and cannot crowd out what reading needs (incoming data and
+    /// decoding state, which have no such fallback).
+    fn encode_cap(&self) -> usize {
+        self.0.limit / 2
+    }
+
+    /// Charges `n` bytes if the total stays within `limit`; a refusal is not counted.
+    fn try_take_under(&self, n: usize, limit: usize) -> bool {
         let taken = self
             .0
             .used
@@ -105,11 +137,12 @@ impl Budget {
                 self.0.peak.fetch_max(before + n, Ordering::Relaxed);
                 true
             }
-            Err(_) => {
-                self.0.refusals.fetch_add(1, Ordering::Relaxed);
-                false
-            }
+            Err(_) => false,
         }
+    }
+
+    fn count_refusal(&self) {
+        self.0.refusals.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Charges `n` bytes even past the cap (data already queued by the application).
@@ -198,6 +231,7 @@ impl Charge {
             // The growth is outgoing data: count it, never refuse it.
             budget.force_take(grow);
         } else if !budget.try_take(grow) {
+            budget.count_refusal();
             return Err(Refused);
         }
         self.held = want;
@@ -218,6 +252,80 @@ impl Charge {
 impl Drop for Charge {
     fn drop(&mut self) {
         self.clear();
+    }
+}
+
+/// What a connection's extension state is granted for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum StateUse {
+    /// Encoding a message: granted only within half the budget
+    /// ([`Budget::encode_cap`]); refused, the message goes out as it is.
+    Encode,
+    /// Decoding a message: refused, the connection fails with 1009.
+    Decode,
+}
+
+/// What one connection's extension state (a permessage-deflate compressor and
+/// decompressor) holds of a budget: charged in full, outside the data allowance; granted
+/// before the state is allocated, given back when it is freed or dropped.
+#[derive(Debug, Default)]
+pub(crate) struct StateCharge {
+    budget: Option<Budget>,
+    /// Bytes charged to the budget now.
+    held: usize,
+}
+
+impl StateCharge {
+    pub(crate) fn new(budget: Option<Budget>) -> StateCharge {
+        StateCharge { budget, held: 0 }
+    }
+
+    /// Whether a budget applies.
+    #[inline]
+    pub(crate) fn is_active(&self) -> bool {
+        self.budget.is_some()
+    }
+
+    /// Grants `n` more bytes if they fit under the cap, counting a refusal as a skipped
+    /// encoding or a refused connection, by `why`.
+    pub(crate) fn try_grow(&mut self, n: usize, why: StateUse) -> Result<(), Refused> {
+        let Some(budget) = &self.budget else {
+            return Ok(());
+        };
+        if n == 0 {
+            return Ok(());
+        }
+        let (cap, refusals) = match why {
+            StateUse::Encode => (budget.encode_cap(), &budget.0.skipped),
+            StateUse::Decode => (budget.limit(), &budget.0.refusals),
+        };
+        if !budget.try_take_under(n, cap) {
+            refusals.fetch_add(1, Ordering::Relaxed);
+            return Err(Refused);
+        }
+        self.held += n;
+        Ok(())
+    }
+
+    /// Sets the charge to `n`, the bytes the state holds now: what was freed goes back;
+    /// growth that was not granted first (an extension that allocates without asking) is
+    /// charged even past the cap, since the memory is already in use.
+    pub(crate) fn set(&mut self, n: usize) {
+        let Some(budget) = &self.budget else {
+            return;
+        };
+        if n < self.held {
+            budget.give_back(self.held - n);
+        } else if n > self.held {
+            budget.force_take(n - self.held);
+        }
+        self.held = n;
+    }
+}
+
+impl Drop for StateCharge {
+    fn drop(&mut self) {
+        self.set(0);
     }
 }
 
@@ -249,6 +357,41 @@ mod tests {
         assert_eq!(budget.peak(), 1500);
         a.clear();
         assert_eq!(budget.used(), 0);
+    }
+
+    #[test]
+    fn state_is_charged_in_full_and_refusals_are_counted_by_use() {
+        let budget = Budget::with_allowance(1000, 100);
+        let mut data = Charge::new(Some(budget.clone()));
+        let mut state = StateCharge::new(Some(budget.clone()));
+        assert_eq!(
+            state.try_grow(501, StateUse::Encode),
+            Err(Refused),
+            "past half"
+        );
+        assert_eq!(budget.skipped_encodings(), 1);
+        assert_eq!(state.try_grow(400, StateUse::Encode), Ok(()));
+        assert_eq!(budget.used(), 400, "no allowance for state");
+        assert_eq!(data.update(600, 0), Ok(()));
+        assert_eq!(budget.used(), 900);
+        assert_eq!(state.try_grow(1, StateUse::Encode), Err(Refused));
+        assert_eq!((budget.skipped_encodings(), budget.refusals()), (2, 0));
+        assert_eq!(state.try_grow(101, StateUse::Decode), Err(Refused));
+        assert_eq!((budget.skipped_encodings(), budget.refusals()), (2, 1));
+        assert_eq!(state.try_grow(100, StateUse::Decode), Ok(()));
+        assert_eq!(budget.used(), 1000);
+        // Freed state goes back; state allocated without a grant is counted anyway.
+        state.set(100);
+        assert_eq!(budget.used(), 600);
+        state.set(450);
+        assert_eq!(budget.used(), 950);
+        drop(state);
+        assert_eq!(budget.used(), 500);
+        drop(data);
+        assert_eq!(budget.used(), 0);
+        let mut off = StateCharge::new(None);
+        assert_eq!(off.try_grow(usize::MAX, StateUse::Decode), Ok(()));
+        off.set(7);
     }
 
     #[test]

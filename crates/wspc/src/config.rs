@@ -86,8 +86,9 @@ pub struct Config {
     /// turns it on: a stream's END_STREAM leaves no TIME_WAIT behind, and a server may
     /// wait for the client's before ending its own.
     pub client_closes_transport: bool,
-    /// A cap on the data buffered by every connection that shares it (see [`Budget`]).
-    /// Default: none (each connection is bounded by its [`Limits`] only).
+    /// A cap on the data buffered by every connection that shares it, and on the state
+    /// of their extensions (permessage-deflate's compressors and decompressors; see
+    /// [`Budget`]). Default: none (each connection is bounded by its [`Limits`] only).
     pub budget: Option<Budget>,
     /// Progress deadline: a frame or message whose first byte arrived this long ago and
     /// that is still incomplete fails the connection with 1008

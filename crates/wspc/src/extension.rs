@@ -220,6 +220,28 @@ pub struct ExtensionError {
     pub code: CloseCode,
 }
 
+/// The memory of an extension's own state (for permessage-deflate: its compressor and
+/// decompressor), which the connection charges to its [`Budget`](crate::Budget), if it
+/// has one ([`Extension::state_memory`]).
+///
+/// ```
+/// use wspc::extension::StateMemory;
+///
+/// let mut memory = StateMemory::default();
+/// memory.to_decode = 40 * 1024; // a decoder would be made for the next message
+/// assert_eq!(memory.held, 0);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StateMemory {
+    /// Bytes of state held now.
+    pub held: usize,
+    /// Bytes that encoding the next message would allocate (0 while that state exists).
+    pub to_encode: usize,
+    /// Bytes that decoding the next message would allocate (0 while that state exists).
+    pub to_decode: usize,
+}
+
 /// A negotiated extension acting on one connection's data messages.
 ///
 /// Receiving: for each data message whose first frame has RSV bits set, the connection
@@ -276,23 +298,47 @@ pub trait Extension: std::any::Any + Send + fmt::Debug {
     fn encode(&mut self, input: &[u8], fin: bool, out: &mut BytesMut)
     -> Result<(), ExtensionError>;
 
+    /// The memory this extension's state takes, for the connection's
+    /// [`Budget`](crate::Budget). With a budget, the connection
+    /// - grants [`to_encode`](StateMemory::to_encode) bytes before it encodes a message
+    ///   [`begin_encode`](Extension::begin_encode) took; if the budget cannot hold them,
+    ///   the message goes out as it is (RSV bits clear) and
+    ///   [`encode`](Extension::encode) is not called for it — so `begin_encode` must not
+    ///   change state;
+    /// - grants [`to_decode`](StateMemory::to_decode) bytes before
+    ///   [`begin_decode`](Extension::begin_decode); if the budget cannot hold them, the
+    ///   connection fails with 1009 (the message cannot be read without its state);
+    /// - after each call that may allocate or free state (encoding, decoding the end of a
+    ///   message, [`park`](Extension::park)), charges [`held`](StateMemory::held) —
+    ///   which should then be within what was granted.
+    ///
+    /// The default: no state worth counting.
+    fn state_memory(&self) -> StateMemory {
+        StateMemory::default()
+    }
+
     /// The agreed element of `Sec-WebSocket-Extensions`, as the server answered it: the
     /// negotiated parameters, for display and diagnostics.
     fn negotiated(&self) -> ExtensionHeader {
         ExtensionHeader::new(self.name())
     }
 
-    /// How long the connection may go without sending a message this extension encoded
-    /// before [`park`](Extension::park) is called. `None` (the default): never.
+    /// How long the connection may go without a message this extension encoded or
+    /// decoded before [`park`](Extension::park) is called. `None` (the default): never.
     fn park_after(&self) -> Option<Duration> {
         None
     }
 
-    /// The connection has sent nothing through this extension for
+    /// No message went through this extension for
     /// [`park_after`](Extension::park_after): release memory that can be rebuilt, without
-    /// changing what goes on the wire. Called from
-    /// [`Connection::handle_timeout`](crate::Connection::handle_timeout).
+    /// changing what goes on the wire or how the peer's messages decode. Called from
+    /// [`Connection::handle_timeout`](crate::Connection::handle_timeout), and only
+    /// between messages (never while one is being received, or sent in fragments).
     fn park(&mut self) {}
+
+    /// The connection will neither encode nor decode another message (its close
+    /// handshake is complete, or it failed): free the state. Default: nothing.
+    fn release(&mut self) {}
 
     /// Encodes a whole message that many connections send
     /// ([`Connection::send_prepared`](crate::Connection::send_prepared)). An extension that

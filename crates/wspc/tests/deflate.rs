@@ -7,8 +7,8 @@
 mod common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::*;
 use proptest::prelude::*;
@@ -23,25 +23,42 @@ use wspc::{
     Message, MessageKind, ProtocolError, Role, ServerHandshake,
 };
 
-/// Counts live heap bytes and their peak, to bound what decompression allocates.
+/// Counts the live heap bytes of each thread and their peak (a test runs on a thread of
+/// its own, so its counts are exact whatever other tests do at the same time).
 struct Counting;
 
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    static LIVE: Cell<isize> = const { Cell::new(0) };
+    static PEAK: Cell<isize> = const { Cell::new(0) };
+}
 
-// SAFETY: forwards every call to the system allocator unchanged; only counts sizes.
+fn count(n: isize) {
+    // `try_with`: nothing to count while the thread's locals are torn down.
+    let _ = LIVE.try_with(|live| {
+        let now = live.get() + n;
+        live.set(now);
+        let _ = PEAK.try_with(|peak| peak.set(peak.get().max(now)));
+    });
+}
+
+/// This thread's live heap bytes.
+fn live() -> isize {
+    LIVE.with(Cell::get)
+}
+
+// SAFETY: forwards every call to the system allocator unchanged; only counts sizes in
+// thread-local `Cell`s (const-initialised, no destructor: touching them never allocates).
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: same contract as the caller's.
         let p = unsafe { System.alloc(layout) };
         if !p.is_null() {
-            let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-            PEAK.fetch_max(live, Ordering::Relaxed);
+            count(layout.size() as isize);
         }
         p
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        count(-(layout.size() as isize));
         // SAFETY: `ptr` came from `alloc` above with this layout.
         unsafe { System.dealloc(ptr, layout) }
     }
@@ -385,8 +402,8 @@ fn a_decompression_bomb_fails_with_1009_without_inflating_past_the_limit() {
         config,
         codec(Role::Server, params(false, 15, 15)),
     );
-    let base = LIVE.load(Ordering::Relaxed);
-    PEAK.store(base, Ordering::Relaxed);
+    let base = live();
+    PEAK.with(|peak| peak.set(base));
     s.feed(&wire);
     let Some(Event::Failed(e)) = s.poll_event() else {
         panic!("the bomb must fail")
@@ -396,7 +413,7 @@ fn a_decompression_bomb_fails_with_1009_without_inflating_past_the_limit() {
         Error::Protocol(ProtocolError::MessageTooLarge { max: limit })
     );
     assert_eq!(e.close_code(), CloseCode::MESSAGE_TOO_BIG);
-    let peak = PEAK.load(Ordering::Relaxed) - base;
+    let peak = (PEAK.with(Cell::get) - base) as usize;
     // The limit, one output step, the compressed input and zlib's state: never the GiB.
     assert!(
         peak < (limit as usize) * 2 + (4 << 20),
@@ -449,18 +466,18 @@ fn empty_messages_after_a_flush_stay_valid() {
 
 #[test]
 fn idle_connections_hold_no_compression_state() {
-    let base = LIVE.load(Ordering::Relaxed);
+    let base = live();
     let (c, s) = deflate_pair(params(false, 15, 15), Config::default());
-    let idle = LIVE.load(Ordering::Relaxed) - base;
+    let idle = live() - base;
     assert!(idle < 4096, "{idle} bytes for an idle pair");
     drop((c, s));
     // Without context takeover, the state is released after each message.
     let (mut c, mut s) = deflate_pair(params(true, 15, 15), Config::default());
-    let before = LIVE.load(Ordering::Relaxed);
+    let before = live();
     c.send(Message::text("compress me ".repeat(100))).unwrap();
     pump(&mut c, &mut s);
     assert_eq!(events(&mut s).len(), 1);
-    let after = LIVE.load(Ordering::Relaxed);
+    let after = live();
     assert!(
         after.saturating_sub(before) < 16 * 1024,
         "{} bytes kept",

@@ -197,6 +197,42 @@ pub(crate) fn render(state: &State) -> String {
         "Connections refused with 503 (--max-connections).",
         |s| get(&s.refused),
     );
+    let budget = &state.budget;
+    for (name, help, value) in [
+        (
+            "wspc_buffered_bytes",
+            "Message data and permessage-deflate state charged to --max-buffered-bytes now.",
+            budget.used() as u64,
+        ),
+        (
+            "wspc_buffered_bytes_peak",
+            "The most ever charged to --max-buffered-bytes at once.",
+            budget.peak() as u64,
+        ),
+        (
+            "wspc_buffered_bytes_limit",
+            "The cap on buffered message data and codec state (--max-buffered-bytes).",
+            budget.limit() as u64,
+        ),
+    ] {
+        header(&mut out, name, "gauge", help);
+        let _ = writeln!(out, "{name} {value}");
+    }
+    for (name, help, value) in [
+        (
+            "wspc_budget_refusals_total",
+            "Connections failed with 1009 \"server busy\": their data or decompressor did not fit the budget.",
+            budget.refusals(),
+        ),
+        (
+            "wspc_uncompressed_for_budget_total",
+            "Messages sent uncompressed because no compressor fitted in half the budget.",
+            budget.skipped_encodings(),
+        ),
+    ] {
+        header(&mut out, name, "counter", help);
+        let _ = writeln!(out, "{name} {value}");
+    }
     counter(
         &mut out,
         m,

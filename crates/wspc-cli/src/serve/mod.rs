@@ -100,7 +100,8 @@ pub struct ServeConfig {
     pub max_fragments: u32,
     /// Most Pongs and empty non-final frames per second and between two messages.
     pub max_empty_frames: u32,
-    /// Cap on the message data all connections buffer together ([`wspc_tokio::Budget`]).
+    /// Cap on the message data all connections buffer together, permessage-deflate
+    /// state included ([`wspc_tokio::Budget`]).
     pub max_buffered_bytes: usize,
     /// Progress deadline of a frame or message.
     pub message_timeout: Option<Duration>,
@@ -174,6 +175,8 @@ pub(crate) struct State {
     pub(crate) slots: Slots,
     pub(crate) metrics: Metrics,
     pub(crate) topics: Topics,
+    /// The `--max-buffered-bytes` budget every connection shares (read by `/metrics`).
+    pub(crate) budget: wspc_tokio::Budget,
 }
 
 /// Counts a connection task as alive while it exists.
@@ -195,13 +198,13 @@ impl Drop for TaskGuard {
 }
 
 /// The options every WebSocket of this server runs with: the one place they are built.
-pub(crate) fn ws_options(config: &ServeConfig) -> Options {
+pub(crate) fn ws_options(config: &ServeConfig, budget: &wspc_tokio::Budget) -> Options {
     let mut options = Options::new()
         .max_message_size(config.max_message_size)
         .max_frame_size(config.max_frame_size)
         .max_fragments(config.max_fragments)
         .max_empty_frames(config.max_empty_frames)
-        .budget(wspc_tokio::Budget::new(config.max_buffered_bytes))
+        .budget(budget.clone())
         .close_timeout(SHUTDOWN_WAIT);
     if let Some(d) = config.message_timeout {
         options = options.message_timeout(d);
@@ -248,8 +251,9 @@ pub fn run(config: ServeConfig) -> Result<(), ServeError> {
         _ => None,
     };
     let subprotocols: Vec<&str> = config.subprotocols.iter().map(String::as_str).collect();
+    let budget = wspc_tokio::Budget::new(config.max_buffered_bytes);
     let builder = ServerBuilder::new()
-        .options(ws_options(&config))
+        .options(ws_options(&config, &budget))
         .subprotocols(&subprotocols)
         .deflate(config.deflate.then(DeflateOptions::default))
         .handshake_timeout(config.handshake_timeout);
@@ -271,6 +275,7 @@ pub fn run(config: ServeConfig) -> Result<(), ServeError> {
         metrics: Metrics::new(threads + 1),
         topics: Topics::new(broker.as_ref().map(|b| b.handle())),
         builder,
+        budget,
         tls,
         shutdown: Shutdown::default(),
         open: AtomicUsize::new(0),

@@ -1,9 +1,10 @@
 //! Helpers shared by the CLI integration tests: free loopback ports, a `wspc serve`
-//! child that is killed on drop, temporary directories, bounded child runs.
+//! child that is killed on drop, temporary directories, bounded child runs, `/metrics`.
 
 #![allow(dead_code)] // each test file uses part of this
 
-use std::io::Write as _;
+use std::collections::HashMap;
+use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -233,4 +234,42 @@ pub fn have(program: &str) -> bool {
 /// Whether CI asked for tools to be present (then a missing tool is a failure, not a skip).
 pub fn in_ci() -> bool {
     std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false")
+}
+
+/// `GET /metrics` of the `wspc serve` on `port`, parsed: `name{labels}` → value. Checks the text format on the way.
+pub fn metrics(port: u16) -> HashMap<String, f64> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    write!(s, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let (head, body) = out.split_once("\r\n\r\n").expect("a response");
+    assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("\r\ncontent-type: text/plain; version=0.0.4"),
+        "{head}"
+    );
+    let mut map = HashMap::new();
+    let mut typed = std::collections::HashSet::new();
+    for line in body.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').expect("# TYPE name kind");
+            assert!(["counter", "gauge"].contains(&kind), "{line}");
+            typed.insert(name.to_string());
+            continue;
+        }
+        if line.starts_with('#') || line.is_empty() {
+            continue;
+        }
+        let (key, value) = line.rsplit_once(' ').expect("name value");
+        let name = key.split('{').next().unwrap();
+        assert!(typed.contains(name), "{name} has no # TYPE line");
+        map.insert(key.to_string(), value.parse::<f64>().expect("a number"));
+    }
+    map
+}
+
+pub fn metric(port: u16, key: &str) -> f64 {
+    metrics(port).get(key).copied().unwrap_or(0.0)
 }

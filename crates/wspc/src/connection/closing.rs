@@ -61,12 +61,12 @@ impl Connection {
         match self.close.state {
             CloseState::Open => {
                 self.queue_close_frame(&frame);
-                self.close.state = CloseState::CloseSent;
+                self.set_close_state(CloseState::CloseSent);
                 self.arm_close_timer();
             }
             CloseState::CloseReceived => {
                 self.queue_close_frame(&frame);
-                self.close.state = CloseState::Closed;
+                self.set_close_state(CloseState::Closed);
                 self.arm_close_timer();
             }
             CloseState::Closed if self.close.pending_reply.is_some() => {
@@ -101,6 +101,19 @@ impl Connection {
         }
     }
 
+    /// Moves the closing handshake on. Once it is complete or the connection failed, no
+    /// message will be encoded or decoded again: the extension's state is freed (and
+    /// given back to the budget) now rather than when the connection is dropped.
+    fn set_close_state(&mut self, state: CloseState) {
+        self.close.state = state;
+        if matches!(state, CloseState::Closed | CloseState::Failed)
+            && let Some(ext) = self.ext.as_mut()
+        {
+            ext.release();
+            self.sync_ext_state();
+        }
+    }
+
     /// Handles the peer's Close frame.
     pub(super) fn on_close_frame(&mut self, frame: CloseFrame) -> Event {
         match self.close.state {
@@ -109,14 +122,14 @@ impl Connection {
                     // The same code and reason, as python `websockets` and node `ws` do
                     // (a Close without a code is answered by one without a code).
                     self.close.pending_reply = Some(frame.clone());
-                    self.close.state = CloseState::Closed;
+                    self.set_close_state(CloseState::Closed);
                     self.arm_close_timer();
                 } else {
-                    self.close.state = CloseState::CloseReceived;
+                    self.set_close_state(CloseState::CloseReceived);
                 }
             }
             CloseState::CloseSent => {
-                self.close.state = CloseState::Closed;
+                self.set_close_state(CloseState::Closed);
                 self.arm_close_timer();
             }
             _ => {}
@@ -140,7 +153,7 @@ impl Connection {
             };
             self.queue_close_frame(&frame);
         }
-        self.close.state = CloseState::Failed;
+        self.set_close_state(CloseState::Failed);
         self.close.pending_reply = None;
         self.recv.stop();
         self.arm_close_timer();
@@ -157,12 +170,12 @@ impl Connection {
             CloseState::Open | CloseState::CloseSent => {
                 // The peer is gone: nothing more will be read, so nothing is worth writing.
                 self.outbox.clear();
-                self.close.state = CloseState::Failed;
+                self.set_close_state(CloseState::Failed);
                 self.recv.stop();
                 Some(Event::Failed(Error::ConnectionLost))
             }
             CloseState::CloseReceived => {
-                self.close.state = CloseState::Closed;
+                self.set_close_state(CloseState::Closed);
                 None
             }
             CloseState::Closed | CloseState::Failed => None,
@@ -177,7 +190,7 @@ impl Connection {
         self.recv.stop();
         match self.close.state {
             CloseState::CloseSent => {
-                self.close.state = CloseState::Failed;
+                self.set_close_state(CloseState::Failed);
                 Some(Event::Failed(Error::CloseTimeout))
             }
             _ => None,

@@ -13,6 +13,7 @@
 //! | learns when to close the transport | [`should_close_transport`](Connection::should_close_transport) |
 
 mod closing;
+mod ext_state;
 mod outbox;
 mod recv;
 mod send;
@@ -26,6 +27,7 @@ use bytes::BytesMut;
 pub use closing::CloseState;
 pub use outbox::{FramedFragment, OutgoingFrame};
 
+use crate::budget::StateCharge;
 use crate::config::Config;
 use crate::extension::Extension;
 use crate::message::Event;
@@ -95,6 +97,8 @@ pub struct Connection {
     role: Role,
     config: Config,
     ext: Option<Box<dyn Extension>>,
+    /// What the extension's state holds of the budget.
+    ext_state: StateCharge,
     recv: Receiver,
     send: SendState,
     outbox: Outbox,
@@ -122,6 +126,7 @@ impl Connection {
         Connection {
             role,
             ext,
+            ext_state: StateCharge::new(config.budget.clone()),
             recv,
             send: SendState::default(),
             outbox: Outbox::new(config.framed_transmit),

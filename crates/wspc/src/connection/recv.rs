@@ -339,6 +339,7 @@ impl Connection {
         };
         let decoded = h.rsv != 0;
         if decoded {
+            self.grant_decode_state().map_err(Step::Event)?;
             let begun = match self.ext.as_mut() {
                 Some(ext) => ext.begin_decode(h.rsv),
                 None => Ok(()),
@@ -346,6 +347,7 @@ impl Connection {
             if let Err(e) = begun {
                 return Err(self.extension_failure(e));
             }
+            self.sync_ext_state();
         }
         self.recv.msg = Some(InMessage {
             kind,
@@ -617,6 +619,11 @@ impl Connection {
             Delivery::Chunks { .. } => Event::Chunk(take_chunk(msg, true)),
         };
         recv.msg = None;
+        // The end of a message may free decoding state (without context takeover); idle
+        // state is parked after a while.
+        let park_after = ext.park_after();
+        self.sync_ext_state();
+        self.timers.arm_park(park_after);
         Step::Event(event)
     }
 

@@ -39,6 +39,12 @@ impl SendState {
     pub(crate) fn deferred_len(&self) -> usize {
         self.deferred_pong.as_ref().map_or(0, |p| 2 + p.len())
     }
+
+    /// Whether a fragmented message is being sent (its last fragment not yet queued).
+    #[inline]
+    pub(crate) fn message_open(&self) -> bool {
+        self.open.is_some()
+    }
 }
 
 impl Connection {
@@ -70,12 +76,13 @@ impl Connection {
             Some(ext) => {
                 let encoded = ext
                     .encode_prepared(message)
-                    .map_err(|e| SendError::Extension(e.reason))?;
-                if encoded.is_some() {
+                    .map_err(|e| SendError::Extension(e.reason));
+                if let Ok(Some(_)) = encoded {
                     let park_after = ext.park_after();
                     self.timers.arm_park(park_after);
                 }
-                encoded
+                self.sync_ext_state();
+                encoded?
             }
             None => None,
         };
@@ -97,9 +104,7 @@ impl Connection {
         let payload = message.into_bytes();
         let opcode = opcode_for(kind);
         let rsv = if transform {
-            self.ext
-                .as_mut()
-                .and_then(|e| e.begin_encode(kind, Some(payload.len())))
+            self.begin_encode(kind, Some(payload.len()))
         } else {
             None
         };
@@ -210,10 +215,15 @@ impl Connection {
             };
             checked.map_err(|_| SendError::InvalidUtf8)?;
         }
-        let ext = &mut self.ext;
+        // A new message: the extension (and the budget) decide on its encoding once.
+        let first_rsv = if self.send.open.is_none() {
+            self.begin_encode(kind, None)
+        } else {
+            None
+        };
         let open = self.send.open.get_or_insert_with(|| OpenMessage {
             kind,
-            rsv: ext.as_mut().and_then(|e| e.begin_encode(kind, None)),
+            rsv: first_rsv,
             started: false,
             utf8: Utf8Validator::new(),
         });
@@ -286,14 +296,23 @@ impl Connection {
         }
     }
 
+    /// Whether the negotiated extension transforms an outgoing message, and its first
+    /// frame's RSV bits: the extension's choice, unless the budget cannot hold the
+    /// state to encode it (then it goes out as it is).
+    fn begin_encode(&mut self, kind: MessageKind, size_hint: Option<usize>) -> Option<u8> {
+        let rsv = self.ext.as_mut()?.begin_encode(kind, size_hint)?;
+        self.grant_encode_state().then_some(rsv)
+    }
+
     fn encode_with_extension(&mut self, payload: &[u8], fin: bool) -> Result<Bytes, SendError> {
         let Some(ext) = self.ext.as_mut() else {
             return Ok(Bytes::copy_from_slice(payload));
         };
         let mut out = BytesMut::with_capacity(payload.len() / 2 + 16);
-        ext.encode(payload, fin, &mut out)
-            .map_err(|e| SendError::Extension(e.reason))?;
+        let encoded = ext.encode(payload, fin, &mut out);
         let park_after = ext.park_after();
+        self.sync_ext_state();
+        encoded.map_err(|e| SendError::Extension(e.reason))?;
         self.timers.arm_park(park_after);
         Ok(out.freeze())
     }

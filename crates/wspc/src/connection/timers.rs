@@ -125,8 +125,15 @@ impl Connection {
 
         if self.timers.park_deadline.is_some_and(|d| d <= now) {
             self.timers.park_deadline = None;
-            if let Some(ext) = self.ext.as_mut() {
+            // Not in the middle of a message either way: its state was granted for the
+            // whole message, and a decoder's state within one cannot be rebuilt (the
+            // message's end arms the timer again).
+            if !self.send.message_open()
+                && !self.recv.message_open()
+                && let Some(ext) = self.ext.as_mut()
+            {
                 ext.park();
+                self.sync_ext_state();
             }
         }
         if self.timers.close_deadline.is_some_and(|d| d <= now) {

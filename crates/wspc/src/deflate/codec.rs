@@ -6,10 +6,11 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
+use super::tail::Tail;
 use super::{DeflateOptions, DeflateParams, NAME};
 use crate::Role;
 use crate::close::CloseCode;
-use crate::extension::{Extension, ExtensionError, ExtensionHeader};
+use crate::extension::{Extension, ExtensionError, ExtensionHeader, StateMemory};
 use crate::frame::RSV1;
 use crate::message::MessageKind;
 use crate::prepared::PreparedMessage;
@@ -19,6 +20,27 @@ const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 
 /// Output is produced in steps of at most this much (memory per step stays bounded).
 const MAX_STEP: usize = 256 * 1024;
+
+/// What zlib-rs allocates for a compressor besides its window-sized buffers: a 128 KiB
+/// hash table, 112 KiB of literal and symbol buffers (memory level 8) and its state, with
+/// a little room (measured: 248,960 bytes; `tests/deflate_budget.rs` checks it).
+const COMPRESSOR_FIXED: usize = 244 * 1024;
+
+/// What zlib-rs allocates for a decompressor, whatever the window: a 32 KiB window and
+/// its state, with a little room (measured: 47,552 bytes).
+const DECOMPRESSOR_MEMORY: usize = 48 * 1024;
+
+/// The memory of a compressor with a window of `2^bits` bytes: the window twice over
+/// and a 2-byte link per position, plus [`COMPRESSOR_FIXED`] (371 KiB at 15 bits).
+const fn compressor_memory(bits: u8) -> usize {
+    4 * (1 << bits) + COMPRESSOR_FIXED
+}
+
+/// A raw-deflate decompressor for a peer window of `2^bits` bytes. A window of 8 bits is
+/// read with 9: a bigger window reads any smaller one (zlib has no 8-bit window).
+fn new_decompressor(bits: u8) -> Decompress {
+    Decompress::new_with_window_bits(false, bits.max(9))
+}
 
 /// Tags the shared encodings this codec makes (its low byte is the level).
 const SHARED_KEY_BASE: u64 = 0x7064_6566_6c00_0000; // "pdefl"
@@ -91,9 +113,12 @@ pub struct Deflate {
     stream_ended: bool,
     /// A byte inflated past the last call's output limit, handed out first next time.
     held: Option<u8>,
-    /// With context takeover and parking, the last bytes compressed (up to twice the park
-    /// window; trimmed to it when parked): the dictionary of the next compressor.
-    recent: Vec<u8>,
+    /// With context takeover and parking, the last bytes compressed (at most the park
+    /// window): the dictionary of the compressor made after a park.
+    sent: Tail,
+    /// With context takeover and parking, the last bytes inflated (the peer's whole
+    /// window): the window of the decompressor made after a park.
+    received: Tail,
 }
 
 impl std::fmt::Debug for Deflate {
@@ -104,6 +129,7 @@ impl std::fmt::Debug for Deflate {
             .field("options", &self.options)
             .field("compressing", &self.compressor.is_some())
             .field("decompressing", &self.decompressor.is_some())
+            .field("kept", &(self.sent.capacity() + self.received.capacity()))
             .finish()
     }
 }
@@ -127,8 +153,19 @@ impl Deflate {
             tail_fed: 0,
             stream_ended: false,
             held: None,
-            recent: Vec::new(),
+            sent: Tail::default(),
+            received: Tail::default(),
         }
+        .with_tails()
+    }
+
+    /// Sizes the kept tails for the negotiated parameters and options.
+    fn with_tails(mut self) -> Deflate {
+        self.sent = Tail::new(self.park_window());
+        let (bits, reset) = self.receiving();
+        let parks = !reset && self.options.park_after.is_some();
+        self.received = Tail::new(if parks { 1 << bits.max(9) } else { 0 });
+        self
     }
 
     /// The negotiated parameters.
@@ -159,26 +196,6 @@ impl Deflate {
         self.options.park_window.min(1 << bits.max(9))
     }
 
-    /// Keeps the tail of what was just compressed, for a parked compressor's successor.
-    fn remember(&mut self, input: &[u8]) {
-        let keep = self.park_window();
-        if keep == 0 {
-            return;
-        }
-        if input.len() >= keep {
-            self.recent.clear();
-            self.recent.extend_from_slice(&input[input.len() - keep..]);
-            return;
-        }
-        // Compact only when past twice the window, so the copying stays amortised O(1)
-        // per byte; `input` is shorter than `keep`, so the drain stays within `recent`.
-        if self.recent.len() + input.len() > 2 * keep {
-            let excess = self.recent.len() + input.len() - keep;
-            self.recent.drain(..excess);
-        }
-        self.recent.extend_from_slice(input);
-    }
-
     /// Window bits and context reset for what the peer sends.
     fn receiving(&self) -> (u8, bool) {
         match self.role {
@@ -193,9 +210,42 @@ impl Deflate {
         }
     }
 
-    /// Inflates from `input` into `out`, at most `max_out` bytes. Returns (input consumed,
-    /// more output pending than `max_out` allowed).
+    /// Makes the decompressor if there is none: after a park, its window is what was
+    /// inflated last, so the peer's context goes on.
+    fn ensure_decompressor(&mut self) -> Result<(), ExtensionError> {
+        if self.decompressor.is_none() {
+            let mut d = new_decompressor(self.receiving().0);
+            if !self.received.is_empty() {
+                d.set_dictionary(self.received.as_slice())
+                    .map_err(|e| ExtensionError {
+                        reason: format!("inflate dictionary failed: {e}"),
+                        code: CloseCode::SERVER_ERROR,
+                    })?;
+            }
+            self.decompressor = Some(d);
+        }
+        Ok(())
+    }
+
+    /// Inflates from `input` into `out`, at most `max_out` bytes, keeping the tail of the
+    /// output for a parked decompressor's successor. Returns (input consumed, more output
+    /// pending than `max_out` allowed).
     fn inflate(
+        &mut self,
+        input: &[u8],
+        out: &mut BytesMut,
+        max_out: usize,
+        flush: FlushDecompress,
+    ) -> Result<(usize, bool), ExtensionError> {
+        let begin = out.len();
+        let result = self.inflate_into(input, out, max_out, flush);
+        if result.is_ok() && self.received.is_enabled() {
+            self.received.push(&out[begin..]);
+        }
+        result
+    }
+
+    fn inflate_into(
         &mut self,
         input: &[u8],
         out: &mut BytesMut,
@@ -211,11 +261,14 @@ impl Deflate {
             out.extend_from_slice(&[byte]);
             produced = 1;
         }
-        // A peer window of 8 bits is read with 9: a bigger window reads any smaller one.
-        let bits = self.receiving().0.max(9);
-        let d = self
-            .decompressor
-            .get_or_insert_with(|| Decompress::new_with_window_bits(false, bits));
+        // Made by `begin_decode`, once the connection granted its memory.
+        self.ensure_decompressor()?;
+        let Some(d) = self.decompressor.as_mut() else {
+            return Err(ExtensionError {
+                reason: "no decompressor".into(),
+                code: CloseCode::SERVER_ERROR,
+            });
+        };
         let mut consumed = 0;
         loop {
             // At the limit, look one byte ahead: input that yields nothing more is still
@@ -283,7 +336,9 @@ impl Deflate {
         } else if self.stream_ended
             && let Some(d) = self.decompressor.as_mut()
         {
+            // A final block ended the peer's stream: the window starts over.
             d.reset(false);
+            self.received.clear();
         }
         self.tail_fed = 0;
         self.stream_ended = false;
@@ -309,7 +364,8 @@ impl Extension for Deflate {
         }
         self.tail_fed = 0;
         self.stream_ended = false;
-        Ok(())
+        // Made now, once the connection granted its memory (`state_memory`).
+        self.ensure_decompressor()
     }
 
     fn decode(
@@ -368,18 +424,17 @@ impl Extension for Deflate {
     ) -> Result<(), ExtensionError> {
         let (bits, reset) = self.sending();
         let level = Compression::new(self.options.level.min(9));
-        let keep = self.park_window();
         let fresh = self.compressor.is_none();
         let c = self
             .compressor
             .get_or_insert_with(|| Compress::new_with_window_bits(level, false, bits.max(9)));
-        if fresh && keep > 0 && !self.recent.is_empty() {
+        if fresh && !self.sent.is_empty() {
             // After a park: continue the context from what was kept.
-            let dictionary = &self.recent[self.recent.len().saturating_sub(keep)..];
-            c.set_dictionary(dictionary).map_err(|e| ExtensionError {
-                reason: format!("deflate dictionary failed: {e}"),
-                code: CloseCode::SERVER_ERROR,
-            })?;
+            c.set_dictionary(self.sent.as_slice())
+                .map_err(|e| ExtensionError {
+                    reason: format!("deflate dictionary failed: {e}"),
+                    code: CloseCode::SERVER_ERROR,
+                })?;
         }
         let mut consumed = 0;
         let mut produced_total = 0;
@@ -407,7 +462,7 @@ impl Extension for Deflate {
                 break;
             }
         }
-        self.remember(input);
+        self.sent.push(input);
         if fin {
             let this_call = &out[out.len() - produced_total..];
             if this_call.ends_with(&TAIL) {
@@ -426,6 +481,23 @@ impl Extension for Deflate {
 
     fn negotiated(&self) -> ExtensionHeader {
         self.header.clone()
+    }
+
+    fn state_memory(&self) -> StateMemory {
+        let compressor = compressor_memory(self.sending().0.max(9));
+        let (held_c, to_encode) = match self.compressor {
+            Some(_) => (compressor, 0),
+            None => (0, compressor),
+        };
+        let (held_d, to_decode) = match self.decompressor {
+            Some(_) => (DECOMPRESSOR_MEMORY, 0),
+            None => (0, DECOMPRESSOR_MEMORY),
+        };
+        StateMemory {
+            held: held_c + held_d,
+            to_encode,
+            to_decode,
+        }
     }
 
     fn encode_prepared(
@@ -461,27 +533,39 @@ impl Extension for Deflate {
         // starts a fresh compressor, primed (with context takeover and parking) with the
         // last bytes sent — this message's included.
         self.compressor = None;
-        self.remember(payload);
+        self.sent.push(payload);
         Ok(Some(shared))
     }
 
     fn park_after(&self) -> Option<Duration> {
-        (self.park_window() > 0)
+        (self.sent.is_enabled() || self.received.is_enabled())
             .then_some(self.options.park_after)
             .flatten()
     }
 
-    fn park(&mut self) {
-        let keep = self.park_window();
-        if keep == 0 || self.compressor.is_none() {
-            return;
-        }
-        // Every encode call ends on a sync flush (a byte boundary), so even a fragmented
-        // message can continue with a fresh compressor primed with what was sent.
+    fn release(&mut self) {
         self.compressor = None;
-        let excess = self.recent.len().saturating_sub(keep);
-        self.recent.drain(..excess);
-        self.recent.shrink_to_fit();
+        self.decompressor = None;
+        self.held = None;
+        self.sent.clear();
+        self.received.clear();
+    }
+
+    fn park(&mut self) {
+        // Every encode call ends on a sync flush (a byte boundary), so even a fragmented
+        // message could continue with a fresh compressor primed with what was sent.
+        if self.sent.is_enabled() && self.compressor.take().is_some() {
+            self.sent.shrink();
+        }
+        // Between messages only: the inflater's state within a message (a partial block)
+        // cannot be rebuilt from its window.
+        if self.received.is_enabled()
+            && self.tail_fed == 0
+            && self.held.is_none()
+            && self.decompressor.take().is_some()
+        {
+            self.received.shrink();
+        }
     }
 }
 
@@ -640,7 +724,7 @@ mod tests {
         assert_eq!(decode_all(&mut client, &wire), first);
         server.park();
         assert!(server.compressor.is_none(), "parked");
-        assert!(server.recent.capacity() <= 8 * 1024);
+        assert!(server.sent.capacity() <= 8 * 1024);
         // The same message again refers back into the kept window: a few bytes, and the
         // peer, which never parked, decodes it with its own (continuous) window.
         let again = encode_all(&mut server, &first);
@@ -672,9 +756,18 @@ mod tests {
     fn parking_is_off_without_takeover_or_when_disabled() {
         let params = DeflateParams {
             server_no_context_takeover: true,
+            client_no_context_takeover: true,
             ..takeover()
         };
         assert_eq!(codec(Role::Server, params).park_after(), None);
+        // Takeover one way only: only that way parks.
+        let params = DeflateParams {
+            server_no_context_takeover: true,
+            ..takeover()
+        };
+        let server = codec(Role::Server, params);
+        assert_eq!(server.park_after(), Some(Duration::from_secs(1)));
+        assert!(!server.sent.is_enabled() && server.received.is_enabled());
         let mut kept = Deflate::new(
             Role::Server,
             takeover(),
@@ -687,11 +780,44 @@ mod tests {
         assert_eq!(kept.park_after(), None);
         encode_all(&mut kept, &prose(7, 3000));
         assert!(
-            kept.recent.is_empty(),
+            kept.sent.is_empty(),
             "nothing is copied when parking is off"
         );
         kept.park();
         assert!(kept.compressor.is_some());
+    }
+
+    #[test]
+    fn a_parked_decompressor_continues_the_context_from_what_it_inflated() {
+        let mut client = codec(Role::Client, takeover());
+        let mut server = codec(Role::Server, takeover());
+        let first = prose(3, 700);
+        assert_eq!(
+            decode_all(&mut server, &encode_all(&mut client, &first)),
+            first
+        );
+        server.park();
+        assert!(server.decompressor.is_none(), "parked");
+        assert!(
+            server.received.capacity() <= first.len(),
+            "keeps what was inflated, {} bytes",
+            server.received.capacity()
+        );
+        // The client's compressor never parked: the same message refers back into its
+        // window, which the server's new decompressor has as its dictionary.
+        let again = encode_all(&mut client, &first);
+        assert!(again.len() < 16, "{} bytes", again.len());
+        assert_eq!(decode_all(&mut server, &again), first);
+        // Messages of every size, with parks between some, past the 32 KiB window.
+        for i in 0..40u32 {
+            let msg = prose(i + 4, 100 + (i as usize * 1597) % 9000);
+            let wire = encode_all(&mut client, &msg);
+            assert_eq!(decode_all(&mut server, &wire), msg, "message {i}");
+            if i % 3 == 0 {
+                server.park();
+                assert!(server.received.capacity() <= 32 * 1024);
+            }
+        }
     }
 
     #[test]

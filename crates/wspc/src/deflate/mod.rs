@@ -12,7 +12,23 @@
 //!   the inflated size (a small bomb fails with 1009 without inflating past the limit).
 //!
 //! Compression state is allocated on the first message that needs it and, without
-//! context takeover, released after each message: an idle connection holds none.
+//! context takeover, released after each message: an idle connection holds none. With
+//! context takeover, a compressor and a decompressor idle for
+//! [`DeflateOptions::park_after`] are *parked*: freed, keeping what their successors
+//! need to continue the context (the last [`park_window`](DeflateOptions::park_window)
+//! bytes sent; the peer's whole window of what was inflated).
+//!
+//! **Memory under a [`Budget`](crate::Budget).** With [`Config::budget`](crate::Config),
+//! the connection charges codec state to the budget before it is made (zlib-rs: 371 KiB
+//! for a compressor with a 15-bit window, 46 KiB for a decompressor, whatever its
+//! window) and gives it back as it is freed, parked or released. A compressor is made
+//! only while the budget, counting it, stays within half its cap; otherwise that message
+//! goes out uncompressed (RSV1 clear, as RFC 7692 always allows): with context takeover
+//! the peer's window only holds compressed messages, so later compressed messages stay a
+//! valid continuation. A decompressor the budget cannot hold fails the connection with
+//! 1009 "server busy", as a message whose data does not fit would. The windows kept by
+//! parked state (at most 8 KiB sent and 32 KiB received, by default) are per-connection
+//! memory outside the budget.
 //!
 //! **Window bits 8.** zlib cannot compress with a 256-byte window. When a peer limits our
 //! sending window to 8 bits, this side sends its messages uncompressed (RSV1 clear, which
@@ -43,6 +59,7 @@
 
 mod codec;
 mod negotiate;
+mod tail;
 
 pub use codec::Deflate;
 
@@ -63,13 +80,15 @@ pub struct DeflateOptions {
     /// Whole messages shorter than this are sent uncompressed (they rarely shrink and
     /// cost CPU). Default 0: compress everything.
     pub threshold: usize,
-    /// With context takeover on what this side sends, free the compressor after this long
-    /// without a compressed message, keeping only the last [`park_window`] bytes sent;
-    /// the next message's compressor is primed with them as its dictionary, so the wire
-    /// stays a valid continuation of the same context. zlib-rs's compressor holds about
-    /// 370 KiB (its window, chains and a fixed 128 KiB hash table); parked, an idle
-    /// connection holds `park_window` bytes instead. `None` keeps the compressor for the
-    /// connection's life. Default: 1 s (driven by
+    /// With context takeover, free the compressor and the decompressor after this long
+    /// without a compressed message either way (never inside a message). The compressor
+    /// keeps only the last [`park_window`] bytes sent, with which the next message's
+    /// compressor is primed as its dictionary, so the wire stays a valid continuation of
+    /// the same context; the decompressor keeps the last bytes it inflated (the peer's
+    /// window, at most 32 KiB), which become the next decompressor's window. zlib-rs's
+    /// compressor holds about 370 KiB (its window, chains and a fixed 128 KiB hash
+    /// table), its decompressor 46 KiB; parked, an idle connection holds the kept bytes
+    /// instead. `None` keeps both for the connection's life. Default: 1 s (driven by
     /// [`Connection::handle_timeout`](crate::Connection::handle_timeout)).
     ///
     /// [`park_window`]: DeflateOptions::park_window
