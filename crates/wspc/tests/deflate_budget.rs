@@ -251,6 +251,13 @@ fn without_context_takeover_the_state_is_freed_after_each_message() {
     assert_eq!(live(), before, "nothing kept");
 }
 
+/// A budget with room for one compressor of `p` (compressors may take half of it), and
+/// that compressor's size.
+fn room_for_one_compressor(p: DeflateParams) -> (Budget, usize) {
+    let (compressor, _) = sizes(p);
+    (Budget::new(2 * compressor), compressor)
+}
+
 #[test]
 fn without_a_budget_nothing_changes() {
     let p = params(true, 15);
@@ -266,10 +273,7 @@ fn without_a_budget_nothing_changes() {
 #[test]
 fn a_compressor_the_budget_cannot_hold_is_not_made_and_the_message_goes_uncompressed() {
     let p = params(true, 15);
-    let (compressor, _) = sizes(p);
-    // Room for one compressor: two connections take turns.
-    // Compressors may take half the budget: room for one.
-    let budget = Budget::new(2 * compressor);
+    let (budget, compressor) = room_for_one_compressor(p);
     let mut a = Pair::new(p, &budget);
     let mut b = Pair::new(p, &budget);
     let t0 = Instant::now();
@@ -312,9 +316,7 @@ fn a_compressor_the_budget_cannot_hold_is_not_made_and_the_message_goes_uncompre
 #[test]
 fn without_context_takeover_the_compressor_is_given_back_after_each_message() {
     let p = params(false, 15);
-    let (compressor, _) = sizes(p);
-    // Compressors may take half the budget: room for one.
-    let budget = Budget::new(2 * compressor);
+    let (budget, compressor) = room_for_one_compressor(p);
     let mut a = Pair::new(p, &budget);
     let mut b = Pair::new(p, &budget);
     let text = prose(3, 3000);
@@ -347,9 +349,7 @@ fn without_context_takeover_the_compressor_is_given_back_after_each_message() {
 #[test]
 fn with_context_takeover_a_compressed_message_after_uncompressed_ones_continues_the_context() {
     let p = params(true, 15);
-    let (compressor, _) = sizes(p);
-    // Compressors may take half the budget: room for one.
-    let budget = Budget::new(2 * compressor);
+    let (budget, _) = room_for_one_compressor(p);
     let mut a = Pair::new(p, &budget);
     let mut b = Pair::new(p, &budget);
     let t0 = Instant::now();
@@ -382,9 +382,7 @@ fn with_context_takeover_a_compressed_message_after_uncompressed_ones_continues_
 #[test]
 fn the_park_timer_waits_for_the_last_fragment_of_a_message() {
     let p = params(true, 15);
-    let (compressor, _) = sizes(p);
-    // Compressors may take half the budget: room for one.
-    let budget = Budget::new(2 * compressor);
+    let (budget, compressor) = room_for_one_compressor(p);
     let mut a = Pair::new(p, &budget);
     let t0 = Instant::now();
     a.server.handle_timeout(t0);
