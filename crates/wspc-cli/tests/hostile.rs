@@ -181,17 +181,7 @@ fn well_behaved_client_is_served(server: &Server, deflate: bool) {
 
 /// A compressed payload (permessage-deflate, client side, tail removed) of `n` zeros.
 fn compressed_zeros(n: usize) -> Vec<u8> {
-    let mut tx = Deflate::new(
-        Role::Client,
-        DeflateParams {
-            server_no_context_takeover: false,
-            client_no_context_takeover: false,
-            server_max_window_bits: 15,
-            client_max_window_bits: 15,
-        },
-        DeflateOptions::default(),
-        ExtensionHeader::new("permessage-deflate"),
-    );
+    let mut tx = client_codec();
     tx.begin_encode(MessageKind::Binary, None).unwrap();
     let mut out = bytes::BytesMut::new();
     let zeros = vec![0u8; 1 << 20];
