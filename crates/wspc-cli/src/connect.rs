@@ -28,6 +28,9 @@ pub struct ConnectConfig {
     pub ca: Option<PathBuf>,
     /// Accept any server certificate.
     pub insecure: bool,
+    /// A client certificate chain and its private key (PEM files), for servers that
+    /// require mutual TLS.
+    pub client_cert: Option<(PathBuf, PathBuf)>,
     /// Which proxy to go through.
     pub proxy: ProxyChoice,
     /// Open the WebSocket over HTTP/2 (RFC 8441) when the server allows it.
@@ -153,12 +156,16 @@ async fn client(config: ConnectConfig) -> Result<(), ConnectError> {
         builder = builder.subprotocol(p);
     }
     if let Some(path) = &config.ca {
-        let pem = std::fs::read(path).map_err(|source| ConnectError::ReadFile {
-            path: path.clone(),
-            source,
-        })?;
+        let pem = read_file(path)?;
         builder = builder
             .tls_root_ca_pem(&pem)
+            .map_err(ConnectError::Connect)?;
+    }
+    if let Some((cert, key)) = &config.client_cert {
+        let cert_pem = read_file(cert)?;
+        let key_pem = read_file(key)?;
+        builder = builder
+            .tls_client_auth_pem(&cert_pem, &key_pem)
             .map_err(ConnectError::Connect)?;
     }
     if config.insecure {
@@ -265,6 +272,13 @@ async fn client(config: ConnectConfig) -> Result<(), ConnectError> {
             },
         }
     }
+}
+
+fn read_file(path: &PathBuf) -> Result<Vec<u8>, ConnectError> {
+    std::fs::read(path).map_err(|source| ConnectError::ReadFile {
+        path: path.clone(),
+        source,
+    })
 }
 
 #[cfg(test)]

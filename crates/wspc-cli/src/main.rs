@@ -159,6 +159,12 @@ struct ConnectArgs {
     /// Accept any server certificate (testing only).
     #[arg(short = 'k', long)]
     insecure: bool,
+    /// Present this client certificate chain (PEM) to servers that require mutual TLS.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    cert: Option<PathBuf>,
+    /// The private key (PEM) of --cert.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    key: Option<PathBuf>,
     /// Connect through this proxy: http://[user:pass@]host:port (CONNECT),
     /// socks5://… or socks5h://… (the proxy resolves the name). Default: the proxy
     /// the environment names (https_proxy, http_proxy, all_proxy, no_proxy).
@@ -319,6 +325,7 @@ fn main() -> ExitCode {
                 subprotocols: a.subprotocols,
                 ca: a.ca,
                 insecure: a.insecure,
+                client_cert: a.cert.zip(a.key),
                 proxy: match (a.proxy, a.no_proxy) {
                     (Some(url), _) => connect::ProxyChoice::Url(url),
                     (None, true) => connect::ProxyChoice::Off,

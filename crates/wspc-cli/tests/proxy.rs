@@ -67,16 +67,18 @@ fn dead_port() -> u16 {
 
 /// A CA and a server certificate as files; returns (ca, cert, key) paths.
 fn tls_files(dir: &TempDir, pki: &pki::Pki) -> (String, String, String) {
-    let write = |name: &str, pem: &str| {
-        let path = dir.path(name);
-        std::fs::write(&path, pem).unwrap();
-        path.to_string_lossy().into_owned()
-    };
     (
-        write("ca.pem", &pki.ca_pem),
-        write("cert.pem", &pki.server_cert_pem),
-        write("key.pem", &pki.server_key_pem),
+        write_pem(dir, "ca.pem", &pki.ca_pem),
+        write_pem(dir, "cert.pem", &pki.server_cert_pem),
+        write_pem(dir, "key.pem", &pki.server_key_pem),
     )
+}
+
+/// Writes `pem` to `dir/name`; returns the path.
+fn write_pem(dir: &TempDir, name: &str, pem: &str) -> String {
+    let path = dir.path(name);
+    std::fs::write(&path, pem).unwrap();
+    path.to_string_lossy().into_owned()
 }
 
 #[test]
@@ -281,7 +283,19 @@ async fn serve_requires_client_certificates_with_tls_client_ca() {
     .await
     .expect("test timed out");
     server.wait_log("TLS handshake failed");
-    // wspc connect has no client certificate: refused too.
+    // wspc connect without a client certificate: refused too; with --cert/--key: served.
     let out = connect(&url, &["--ca", &ca], &[], "x");
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let client_cert = write_pem(&dir, "client-cert.pem", &pki.client_cert_pem);
+    let client_key = write_pem(&dir, "client-key.pem", &pki.client_key_pem);
+    let out = connect(
+        &url,
+        &["--ca", &ca, "--cert", &client_cert, "--key", &client_key],
+        &[],
+        "mutual, from the command line",
+    );
+    assert_echoed(&out, "mutual, from the command line", &server);
+    // --cert needs --key.
+    let out = connect(&url, &["--ca", &ca, "--cert", &client_cert], &[], "x");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
 }
