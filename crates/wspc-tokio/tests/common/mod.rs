@@ -111,30 +111,8 @@ pub async fn raw_client(addr: &str) -> TcpStream {
 
 /// A raw TCP server side: reads the client's request and answers 101 by hand.
 pub async fn raw_accept(listener: &TcpListener) -> TcpStream {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let (mut tcp, _) = listener.accept().await.unwrap();
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        assert_eq!(tcp.read(&mut byte).await.unwrap(), 1, "request ended early");
-        head.push(byte[0]);
-    }
-    let text = String::from_utf8(head).unwrap();
-    let key = text
-        .lines()
-        .find_map(|l| {
-            let (name, value) = l.split_once(':')?;
-            name.eq_ignore_ascii_case("sec-websocket-key")
-                .then(|| value.trim().to_string())
-        })
-        .unwrap();
-    let response = format!(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Accept: {}\r\n\r\n",
-        wspc::handshake::accept_key(&key)
-    );
-    tcp.write_all(response.as_bytes()).await.unwrap();
-    tcp
+    let (tcp, _) = listener.accept().await.unwrap();
+    raw_accept_on(tcp).await
 }
 
 /// The client half of a handshake done by hand on any stream (an in-memory duplex for
