@@ -262,15 +262,26 @@ impl Session {
     }
 
     /// Whether the front generated frame may get an action now: no write is outstanding
-    /// and no application frame is half written (if one is, the waiting generated frames
-    /// may leave through the send queue once it is out).
+    /// and no application frame is half written. If either holds it back, the waiting
+    /// generated frames may leave through the send queue once the wire is free: the
+    /// receive queue may go on to indicate the peer's Close, after which the application
+    /// need not read (or ask the receive queue) again.
     #[inline(always)]
     fn own_frame_ready(&mut self) -> bool {
-        if self.out.own.is_empty() || self.out.wire == Wire::Stopped || self.write_outstanding() {
+        if self.out.own.is_empty() || self.out.wire == Wire::Stopped {
             return false;
         }
-        if self.out.app_frame_open() {
-            self.out.own_frames_wait_for_app();
+        if self.write_outstanding() || self.out.app_frame_open() {
+            // Held back by the application's frame (not by a generated one being written).
+            if !matches!(
+                self.out.wire,
+                Wire::Writing {
+                    owner: Owner::Own,
+                    ..
+                }
+            ) {
+                self.out.own_frames_wait_for_app();
+            }
             return false;
         }
         true
