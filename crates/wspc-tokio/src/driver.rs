@@ -219,6 +219,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     /// that are due (reading the clock) and returns `true`: they may have produced an
     /// event or something to write.
     fn poll_timers(&mut self, cx: &mut Context<'_>) -> bool {
+        if !self.conn.wants_time() {
+            // Nothing armed (so no sleep either).
+            self.sleep = None;
+            return false;
+        }
+        if self.conn.poll_timeout().is_none() {
+            // A timer was armed while the time was not known: it starts now.
+            self.conn.handle_timeout(Instant::now().into_std());
+        }
         let mut ran = false;
         loop {
             let Some(deadline) = self.conn.poll_timeout() else {
@@ -266,14 +275,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         // arriving on an idle socket (whose buffer was given back) is taken in one read.
         // The room follows the bytes received: the engine's hint grows with what arrived
         // of a frame, never with what its header announces.
-        let want = self.conn.read_hint() + READ_SLACK;
+        // Reserving (which also reclaims the room of messages already taken out) only
+        // when less than half the slack is left, not on every read: it costs a call per
+        // message otherwise.
+        let hint = self.conn.read_hint();
         let buf = self.conn.recv_buffer_mut();
         if buf.capacity() == 0
             && let Some(kept) = recv_pool::take()
         {
             *buf = kept;
         }
-        if buf.capacity() - buf.len() < want {
+        if buf.capacity() - buf.len() < hint + READ_SLACK / 2 {
+            let want = hint + READ_SLACK;
             if buf.len() + want > recv_pool::MAX_POOLED_SIZE {
                 self.large_buffer = true;
             }
@@ -350,8 +363,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
         }
         // The time, once per call: the engine runs the timers that are due (whatever
         // they produce, a keepalive failure or the close timeout, is an event picked up
-        // below) and measures timers armed during this call from it.
-        self.conn.handle_timeout(Instant::now().into_std());
+        // below) and measures timers armed during this call from it. When no timer runs
+        // the clock is not read: a timer armed during this call starts when
+        // `poll_timers` gives the time, before waiting.
+        if self.conn.wants_time() {
+            self.conn.handle_timeout(Instant::now().into_std());
+        } else {
+            self.conn.forget_time();
+        }
         loop {
             if self.finished {
                 return Poll::Ready(None);

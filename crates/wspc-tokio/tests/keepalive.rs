@@ -145,6 +145,44 @@ async fn close_timeout_when_the_peer_never_answers() {
     peer.abort();
 }
 
+/// No timer runs before the server's Close arrives (the driver does not read the clock
+/// then): the close timer still starts when the Close arrives, not at some earlier time,
+/// and ends the wait for a server that never closes the TCP connection.
+#[tokio::test(start_paused = true)]
+async fn a_close_from_a_server_that_keeps_the_connection_open_times_out() {
+    let (a, b) = duplex(64 * 1024);
+    let peer = tokio::spawn(async move {
+        let mut s = raw_accept_on(b).await;
+        // An unsolicited Pong (an empty frame: counting those needs the time, so the
+        // client is given it), then a message (the count ends: the time is not needed).
+        s.write_all(&[0x8A, 0x00]).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        s.write_all(&[0x81, 0x02, b'h', b'i']).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        // Close 1000, unmasked; then keep the TCP connection open.
+        s.write_all(&[0x88, 0x02, 0x03, 0xE8]).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        drop(s);
+    });
+    let (mut ws, _) = ClientBuilder::new("ws://127.0.0.1/")
+        .unwrap()
+        .options(Options::default().close_timeout(Duration::from_millis(200)))
+        .connect_on(a)
+        .await
+        .unwrap();
+    let start = Instant::now();
+    assert!(matches!(ws.recv().await, Some(Ok(Message::Pong(_)))));
+    assert_eq!(ws.recv().await.unwrap().unwrap(), Message::text("hi"));
+    let outcome = ws.recv().await;
+    assert!(
+        matches!(outcome, Some(Ok(Message::Close(Some(ref f)))) if f.code == CloseCode::NORMAL),
+        "{outcome:?}"
+    );
+    // The Close arrived 10.001 s after the start; the close timer ran 200 ms from then.
+    assert_eq!(start.elapsed(), Duration::from_millis(10_201));
+    peer.abort();
+}
+
 #[tokio::test(start_paused = true)]
 async fn an_unfinished_message_fails_with_1008_at_the_message_timeout() {
     let (a, b) = duplex(64 * 1024);

@@ -103,3 +103,59 @@ fn no_timers_without_keepalive() {
     c.handle_timeout(Instant::now());
     assert_eq!(c.poll_timeout(), None);
 }
+
+/// A caller that skips the clock while nothing runs (`wants_time` false, `forget_time`)
+/// still gets every timer measured from the time it gives next: nothing is measured
+/// from an old time.
+#[test]
+fn timers_armed_without_a_known_time_start_at_the_next_one() {
+    let config = Config {
+        message_timeout: Some(Duration::from_secs(30)),
+        ..Config::default()
+    };
+    let t0 = Instant::now();
+
+    // A peer's Close at a client that had been given a time long ago.
+    let mut c = Connection::new(Role::Client, config.clone());
+    c.handle_timeout(t0);
+    assert!(!c.wants_time(), "nothing runs: no keepalive, nothing armed");
+    c.forget_time();
+    c.feed(&server_frame(true, 0x8, &close_payload(1000, b"")));
+    assert!(matches!(c.poll_event(), Some(Event::Close(_))));
+    assert!(c.wants_time(), "the close timer waits for the time");
+    assert_eq!(c.poll_timeout(), None);
+    let t1 = t0 + Duration::from_secs(3600);
+    c.handle_timeout(t1);
+    assert_eq!(c.poll_timeout(), Some(t1 + c.config().close_timeout));
+
+    // Part of a message: its progress deadline starts at the next time, too.
+    let mut s = Connection::new(Role::Server, config);
+    s.handle_timeout(t0);
+    s.forget_time();
+    let whole = client_frame(true, 0x2, b"0123456789");
+    s.feed(&whole[..8]);
+    assert_eq!(s.poll_event(), None);
+    assert!(s.wants_time());
+    s.handle_timeout(t1);
+    assert_eq!(s.poll_timeout(), Some(t1 + Duration::from_secs(30)));
+    s.feed(&whole[8..]);
+    assert!(matches!(s.poll_event(), Some(Event::Message(_))));
+    assert_eq!(s.poll_event(), None);
+    assert_eq!(s.poll_timeout(), None);
+    assert!(!s.wants_time(), "the message is whole: nothing runs");
+}
+
+/// Frames counted against the empty-frame window keep the clock wanted until a message
+/// ends the count, and with keepalive the clock is always wanted.
+#[test]
+fn the_clock_is_wanted_while_empty_frames_count_and_with_keepalive() {
+    let mut s = Connection::new(Role::Server, Config::default());
+    assert!(!s.wants_time());
+    s.feed(&client_frame(true, 0xA, b""));
+    assert!(matches!(s.poll_event(), Some(Event::Pong(_))));
+    assert!(s.wants_time());
+    s.feed(&client_frame(true, 0x1, b"hi"));
+    assert!(matches!(s.poll_event(), Some(Event::Message(_))));
+    assert!(!s.wants_time());
+    assert!(with_keepalive(Role::Server).wants_time());
+}

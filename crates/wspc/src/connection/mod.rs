@@ -205,7 +205,18 @@ impl Connection {
 
     /// The next event, or `None` when more input is needed. Parses received bytes as it
     /// goes; call it until it returns `None` after each read.
+    #[inline]
     pub fn poll_event(&mut self) -> Option<Event> {
+        // Called after every read and before every wait: when nothing at all is held
+        // (no input, no frame or message begun, nothing pending), say so without entering
+        // the parser.
+        if self.pending.is_none() && self.recv.drained() {
+            return None;
+        }
+        self.poll_event_slow()
+    }
+
+    fn poll_event_slow(&mut self) -> Option<Event> {
         if let Some(event) = self.pending.take() {
             return Some(event);
         }

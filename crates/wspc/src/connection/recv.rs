@@ -138,6 +138,26 @@ impl Receiver {
         !self.buf.is_empty() || self.frame.is_some() || self.msg.is_some()
     }
 
+    /// Nothing to parse and nothing to report: no input, no frame or message begun, the
+    /// input has not ended, and no budget to keep in step (whose charge follows the
+    /// outgoing queue too). `poll_event` then has nothing to do: the progress deadline is
+    /// already idle (it is cleared whenever nothing incomplete is held).
+    #[inline]
+    pub(crate) fn drained(&self) -> bool {
+        self.buf.is_empty()
+            && self.frame.is_none()
+            && self.msg.is_none()
+            && !self.eof
+            && !self.charge.is_active()
+    }
+
+    /// Whether frames that give the application nothing are being counted (the count
+    /// runs over a window of time).
+    #[inline]
+    pub(crate) fn counting_empty_frames(&self) -> bool {
+        self.empty_frames != 0
+    }
+
     /// Whether a data message is open (some of its frames arrived, not its end).
     pub(crate) fn message_open(&self) -> bool {
         self.msg.is_some()
@@ -246,6 +266,9 @@ impl Connection {
         if empty && let Err(e) = self.count_empty_frame() {
             return self.protocol_failure(e);
         }
+        if let Some(step) = self.whole_message(&header, len) {
+            return step;
+        }
         self.recv.buf.advance(len);
         self.note_activity();
         if !header.opcode.is_control()
@@ -262,6 +285,45 @@ impl Connection {
             phase: 0,
         });
         Step::Continue
+    }
+
+    /// The common case at once: a message of one plain frame (no extension at work, at
+    /// most one block long) that is already whole in the buffer, delivered as a message,
+    /// is taken out, unmasked and checked without opening a frame and a message first.
+    /// `None` when the frame is anything else: it then goes the general way.
+    fn whole_message(&mut self, h: &FrameHeader, header_len: usize) -> Option<Step> {
+        if h.opcode.is_control()
+            || !h.fin
+            || h.rsv != 0
+            || self.recv.msg.is_some()
+            || self.config.delivery != Delivery::Messages
+        {
+            return None;
+        }
+        let len = usize::try_from(h.payload_len)
+            .ok()
+            .filter(|&n| n <= FUSED_BLOCK)?;
+        if self.recv.buf.len().saturating_sub(header_len) < len {
+            return None;
+        }
+        self.recv.buf.advance(header_len);
+        self.note_activity();
+        let mut payload = self.recv.buf.split_to(len);
+        if let Some(key) = h.mask {
+            apply_mask(&mut payload, key, 0);
+        }
+        let kind = if h.opcode == OpCode::Text {
+            if Utf8Validator::new().feed_final(&payload).is_err() {
+                return Some(self.protocol_failure(ProtocolError::InvalidUtf8));
+            }
+            MessageKind::Text
+        } else {
+            MessageKind::Binary
+        };
+        Some(Step::Event(Event::Message(make_message(
+            kind,
+            payload.freeze(),
+        ))))
     }
 
     /// RFC 6455 §5.1–§5.5 and the configured limits, checked on the header alone.

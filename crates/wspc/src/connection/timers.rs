@@ -65,6 +65,17 @@ impl Timers {
         self.now
     }
 
+    /// Whether a timer is armed, or waits for the next time given to start.
+    #[inline]
+    fn active(&self) -> bool {
+        self.keepalive.is_some()
+            || self.close_deadline.is_some()
+            || self.close_deferred
+            || self.park_deadline.is_some()
+            || self.park_deferred.is_some()
+            || self.progress != Progress::Idle
+    }
+
     fn progress_deadline(&self) -> Option<Instant> {
         match self.progress {
             Progress::Due(at) => Some(at),
@@ -99,6 +110,44 @@ impl Timers {
 }
 
 impl Connection {
+    /// Whether the engine has a use for the current time: a timer is armed (or was
+    /// armed while no time was known and starts at the next one), keepalive runs, or
+    /// frames are being counted against the empty-frame window.
+    ///
+    /// When this is `false`, [`handle_timeout`](Connection::handle_timeout) would only
+    /// record the time. A caller that wants to skip reading the clock then calls
+    /// [`forget_time`](Connection::forget_time) instead: a timer armed afterwards (the
+    /// close timer when a Close arrives, the progress deadline of a message that
+    /// arrives in part) waits for the next time given, and this turns `true` — give the
+    /// time before waiting for I/O, so the timer starts right away.
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use wspc::{CloseCode, Config, Connection, Role};
+    ///
+    /// let mut conn = Connection::new(Role::Server, Config::default());
+    /// assert!(!conn.wants_time()); // no keepalive, nothing armed
+    /// conn.forget_time();
+    /// conn.close(CloseCode::SUCCESS, "bye").unwrap();
+    /// assert!(conn.wants_time()); // the close timer waits for the time
+    /// assert_eq!(conn.poll_timeout(), None);
+    /// let now = Instant::now();
+    /// conn.handle_timeout(now);
+    /// assert_eq!(conn.poll_timeout(), Some(now + conn.config().close_timeout));
+    /// ```
+    #[inline]
+    pub fn wants_time(&self) -> bool {
+        self.timers.active() || self.recv.counting_empty_frames()
+    }
+
+    /// Forgets the last time given: timers armed from now on start at the next
+    /// [`handle_timeout`](Connection::handle_timeout) instead of being measured from a
+    /// time that may be old. See [`wants_time`](Connection::wants_time).
+    #[inline]
+    pub fn forget_time(&mut self) {
+        self.timers.now = None;
+    }
+
     pub(super) fn on_timeout(&mut self, now: Instant) {
         let t = &mut self.timers;
         t.now = Some(now);
