@@ -218,9 +218,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Driver<S> {
     /// Arms the sleep for the engine's next deadline. If it has passed, runs the timers
     /// that are due (reading the clock) and returns `true`: they may have produced an
     /// event or something to write.
+    #[inline]
     fn poll_timers(&mut self, cx: &mut Context<'_>) -> bool {
+        if self.sleep.is_none() && !self.conn.wants_time() {
+            // Nothing armed, nothing to arm.
+            return false;
+        }
+        self.poll_timers_slow(cx)
+    }
+
+    fn poll_timers_slow(&mut self, cx: &mut Context<'_>) -> bool {
         if !self.conn.wants_time() {
-            // Nothing armed (so no sleep either).
+            // Nothing armed any more.
             self.sleep = None;
             return false;
         }

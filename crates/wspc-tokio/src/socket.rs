@@ -95,9 +95,23 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     ///
     /// After a Close was sent or received, or the connection failed: [`Error::Closed`].
     pub async fn send(&mut self, msg: Message) -> Result<()> {
-        poll_fn(|cx| self.driver.poll_ready(cx, Side::Writer)).await?;
-        self.driver.start_send(msg)?;
-        poll_fn(|cx| self.driver.poll_flush(cx, Side::Writer)).await
+        // One future for the three steps (wait for room, queue, write): usually all of
+        // them happen in its first poll.
+        let mut msg = Some(msg);
+        poll_fn(|cx| {
+            if let Some(m) = msg.take() {
+                match self.driver.poll_ready(cx, Side::Writer) {
+                    Poll::Ready(Ok(())) => self.driver.start_send(m)?,
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Pending => {
+                        msg = Some(m);
+                        return Poll::Pending;
+                    }
+                }
+            }
+            self.driver.poll_flush(cx, Side::Writer)
+        })
+        .await
     }
 
     /// Queues a message without writing it (waiting only while the write buffer is

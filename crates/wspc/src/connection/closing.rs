@@ -32,7 +32,7 @@ pub(crate) struct Closing {
     pub(crate) state: CloseState,
     /// Our automatic reply to the peer's Close, encoded only when the transport asks for
     /// bytes, so that the caller can still choose another code.
-    pending_reply: Option<CloseFrame>,
+    pub(crate) pending_reply: Option<CloseFrame>,
     /// The close timer ran out: the transport is to be abandoned.
     pub(crate) transport_done: bool,
     /// The end of input was reported as an event (or needs none).

@@ -247,6 +247,18 @@ impl Outbox {
             *first = IoSlice::new(&self.arena[self.arena_head..self.arena_head + len]);
             return 1;
         }
+        // The next most usual: a header (or a run of frames ending with one) in the
+        // arena, then a large payload referenced.
+        if let (2, Some(Seg::Arena(len)), Some(Seg::Shared(payload)), [first, second, ..]) = (
+            self.segs.len(),
+            self.segs.front(),
+            self.segs.get(1),
+            &mut *out,
+        ) {
+            *first = IoSlice::new(&self.arena[self.arena_head..self.arena_head + len]);
+            *second = IoSlice::new(payload);
+            return 2;
+        }
         let mut used = 0;
         let mut arena_at = self.arena_head;
         for (i, seg) in self.segs.iter().enumerate() {

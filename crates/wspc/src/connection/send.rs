@@ -275,7 +275,14 @@ impl Connection {
 
     /// Queues what was held back: a Pong deferred by the write-buffer limit, and the
     /// automatic Close reply.
+    #[inline]
     pub(super) fn flush_deferred(&mut self) {
+        if self.send.deferred_pong.is_some() || self.close.pending_reply.is_some() {
+            self.flush_deferred_slow();
+        }
+    }
+
+    fn flush_deferred_slow(&mut self) {
         if self.outbox.len() <= self.config.limits.max_write_buffer
             && let Some(pong) = self.send.deferred_pong.take()
         {
