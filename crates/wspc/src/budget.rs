@@ -199,6 +199,17 @@ impl Charge {
         self.budget.is_some()
     }
 
+    /// Whether [`update`](Self::update) with nothing received and `queued` bytes
+    /// outgoing would change nothing: no budget, or nothing held and the queue within
+    /// the allowance.
+    #[inline]
+    pub(crate) fn settled(&self, queued: usize) -> bool {
+        match &self.budget {
+            None => true,
+            Some(b) => self.held == 0 && queued <= b.allowance(),
+        }
+    }
+
     /// Bytes `received` (the connection's incoming data) plus `queued` (its outgoing
     /// data) may grow by now: what is left of the allowance and of the budget.
     pub(crate) fn room(&self, buffered: usize) -> usize {
@@ -332,6 +343,25 @@ impl Drop for StateCharge {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `settled` says `update(0, queued)` would change nothing, exactly.
+    #[test]
+    fn settled_agrees_with_update() {
+        assert!(Charge::new(None).settled(usize::MAX));
+        let budget = Budget::with_allowance(1000, 100);
+        for (held_for, queued) in [(0, 0), (0, 100), (0, 101), (300, 0), (300, 50)] {
+            let mut c = Charge::new(Some(budget.clone()));
+            c.update(held_for, 0).unwrap();
+            let settled = c.settled(queued);
+            let before = (c.held, budget.used());
+            c.update(0, queued).unwrap();
+            assert_eq!(
+                settled,
+                (c.held, budget.used()) == before,
+                "{held_for} {queued}"
+            );
+        }
+    }
 
     #[test]
     fn charges_beyond_the_allowance_and_gives_back() {

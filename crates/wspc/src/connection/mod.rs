@@ -208,9 +208,12 @@ impl Connection {
     #[inline]
     pub fn poll_event(&mut self) -> Option<Event> {
         // Called after every read and before every wait: when nothing at all is held
-        // (no input, no frame or message begun, nothing pending), say so without entering
-        // the parser.
-        if self.pending.is_none() && self.recv.drained() {
+        // (no input, no frame or message begun, nothing pending, the budget's charge in
+        // step with the outgoing queue), say so without entering the parser.
+        if self.pending.is_none()
+            && self.recv.drained()
+            && self.recv.charge.settled(self.outbox.len())
+        {
             return None;
         }
         self.poll_event_slow()

@@ -138,17 +138,12 @@ impl Receiver {
         !self.buf.is_empty() || self.frame.is_some() || self.msg.is_some()
     }
 
-    /// Nothing to parse and nothing to report: no input, no frame or message begun, the
-    /// input has not ended, and no budget to keep in step (whose charge follows the
-    /// outgoing queue too). `poll_event` then has nothing to do: the progress deadline is
-    /// already idle (it is cleared whenever nothing incomplete is held).
+    /// Nothing to parse and nothing to report: no input, no frame or message begun, and
+    /// the input has not ended. The progress deadline is then already idle (it is
+    /// cleared whenever nothing incomplete is held).
     #[inline]
     pub(crate) fn drained(&self) -> bool {
-        self.buf.is_empty()
-            && self.frame.is_none()
-            && self.msg.is_none()
-            && !self.eof
-            && !self.charge.is_active()
+        self.buf.is_empty() && self.frame.is_none() && self.msg.is_none() && !self.eof
     }
 
     /// Whether frames that give the application nothing are being counted (the count
