@@ -16,7 +16,7 @@ use http::header::{
 };
 use http::{HeaderMap, Method, StatusCode, Version};
 
-use super::{HandshakeError, accept_key, check_upgrade_tokens, subprotocol_list};
+use super::{HandshakeError, accept_key_bytes, check_upgrade_tokens, subprotocol_list};
 use crate::config::Config;
 use crate::connection::{Connection, Role};
 use crate::extension::{Extension, ExtensionHeader, ServerExtension};
@@ -25,8 +25,8 @@ use crate::extension::{Extension, ExtensionHeader, ServerExtension};
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Form {
     /// HTTP/1.1 `GET` with `Upgrade: websocket`; the answer is `101` with this
-    /// `Sec-WebSocket-Accept` value.
-    Http1 { accept: HeaderValue },
+    /// `Sec-WebSocket-Accept` value (base64, ASCII).
+    Http1 { accept: [u8; 28] },
     /// HTTP/2 (or later) extended CONNECT with `:protocol = websocket`; the answer is `200`.
     ExtendedConnect,
 }
@@ -239,11 +239,11 @@ impl Upgrade {
             (Some(key), None) => key.to_str().map_err(|_| HandshakeError::InvalidKey)?.trim(),
             _ => return Err(HandshakeError::InvalidKey),
         };
-        if !BASE64.decode(key).is_ok_and(|raw| raw.len() == 16) {
+        // 16 bytes are 24 base64 characters (padding required); decoded on the stack.
+        if key.len() != 24 || !matches!(BASE64.decode_slice(key, &mut [0u8; 18]), Ok(16)) {
             return Err(HandshakeError::InvalidKey);
         }
-        let accept =
-            HeaderValue::from_str(&accept_key(key)).map_err(|_| HandshakeError::InvalidKey)?;
+        let accept = accept_key_bytes(key.as_bytes());
         Ok(Upgrade::offered(Form::Http1 { accept }, headers))
     }
 
@@ -330,7 +330,9 @@ impl Upgrade {
                 let headers = response.headers_mut();
                 headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
                 headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
-                headers.insert(SEC_WEBSOCKET_ACCEPT, value.clone());
+                let value =
+                    HeaderValue::from_bytes(value).map_err(|_| HandshakeError::InvalidKey)?;
+                headers.insert(SEC_WEBSOCKET_ACCEPT, value);
             }
             Form::ExtendedConnect => *response.version_mut() = Version::HTTP_2,
         }
@@ -359,19 +361,21 @@ impl Upgrade {
 }
 
 fn check_version(headers: &HeaderMap) -> Result<(), HandshakeError> {
-    let versions: Vec<&str> = headers
-        .get_all(SEC_WEBSOCKET_VERSION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .map(str::trim)
-        .collect();
-    if versions == ["13"] {
-        Ok(())
-    } else {
-        Err(HandshakeError::UnsupportedVersion(
-            (!versions.is_empty()).then(|| versions.join(", ")),
-        ))
+    let versions = || {
+        headers
+            .get_all(SEC_WEBSOCKET_VERSION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    let mut it = versions();
+    if let (Some("13"), None) = (it.next(), it.next()) {
+        return Ok(());
     }
+    let versions: Vec<&str> = versions().collect();
+    Err(HandshakeError::UnsupportedVersion(
+        (!versions.is_empty()).then(|| versions.join(", ")),
+    ))
 }
 
 #[cfg(test)]
