@@ -198,8 +198,17 @@ impl ServerBuilder {
     pub fn answer(
         &self,
         upgrade: &Upgrade,
-        mut accept: Accept,
+        accept: Accept,
     ) -> std::result::Result<(http::Response<()>, wspc::Connection), HandshakeError> {
+        upgrade.accept(
+            self.complete(upgrade, accept),
+            self.settings.options.to_engine_config(),
+        )
+    }
+
+    /// `accept` completed with the builder's choices: the subprotocol and
+    /// permessage-deflate, unless it has them.
+    fn complete(&self, upgrade: &Upgrade, mut accept: Accept) -> Accept {
         if accept.subprotocol.is_none() {
             accept.subprotocol = upgrade
                 .select_subprotocol(&self.settings.subprotocols)
@@ -211,7 +220,7 @@ impl ServerBuilder {
             let policy: Arc<dyn ServerExtension> = Arc::new(policy);
             accept.extension = upgrade.negotiate(&[policy]);
         }
-        upgrade.accept(accept, self.settings.options.to_engine_config())
+        accept
     }
 
     /// Accepts a connection, selecting a subprotocol from
@@ -324,10 +333,11 @@ impl ServerBuilder {
         S: AsyncRead + AsyncWrite + Unpin,
     {
         let timeout = self.settings.handshake_timeout;
-        match self.answer(upgrade, accept) {
-            Ok((response, mut connection)) => {
-                let mut head = Vec::with_capacity(192);
-                http1::write_response_head(response.status(), response.headers(), &mut head);
+        let accept = self.complete(upgrade, accept);
+        let subprotocol = accept.subprotocol.clone();
+        let mut head = Vec::with_capacity(192);
+        match upgrade.accept_into(accept, self.settings.options.to_engine_config(), &mut head) {
+            Ok(mut connection) => {
                 let write = async {
                     stream.write_all(&head).await?;
                     stream.flush().await
@@ -336,11 +346,6 @@ impl ServerBuilder {
                     .await
                     .map_err(|_| Error::Timeout("WebSocket handshake"))??;
                 connection.feed(buffered);
-                let subprotocol = response
-                    .headers()
-                    .get(http::header::SEC_WEBSOCKET_PROTOCOL)
-                    .and_then(|v| v.to_str().ok())
-                    .map(String::from);
                 Ok((connection, subprotocol))
             }
             Err(e) => {

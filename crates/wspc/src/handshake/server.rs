@@ -95,9 +95,8 @@ impl ServerHandshake {
         if accept.extension.is_none() {
             accept.extension = upgrade.negotiate(&self.extensions);
         }
-        let (response, mut connection) = upgrade.accept(accept, self.config)?;
         let mut bytes = Vec::with_capacity(192);
-        http1::write_response_head(response.status(), response.headers(), &mut bytes);
+        let mut connection = upgrade.accept_into(accept, self.config, &mut bytes)?;
         connection.feed(self.head.rest());
         Ok((bytes, connection))
     }

@@ -358,6 +358,83 @@ impl Upgrade {
         let connection = Connection::with_extension(Role::Server, config, codec);
         Ok((response, connection))
     }
+
+    /// [`accept`](Upgrade::accept) with the response head written as HTTP/1.1 bytes:
+    /// appends to `out` what [`http1::write_response_head`](super::http1::write_response_head)
+    /// writes for `accept`'s response — status line, the same fields in the same order,
+    /// the empty line — and returns the [`Connection`]. The usual `101` (no extra
+    /// headers in `accept`) is written directly, without building an `http::Response`.
+    pub fn accept_into(
+        &self,
+        accept: Accept,
+        config: Config,
+        out: &mut Vec<u8>,
+    ) -> Result<Connection, HandshakeError> {
+        let Form::Http1 { accept: key } = &self.form else {
+            return self.accept_via_response(accept, config, out);
+        };
+        if !accept.headers.is_empty() {
+            // Extra fields may share a name with ours, which the response's `HeaderMap`
+            // groups: take that path to write them exactly as it does.
+            return self.accept_via_response(accept, config, out);
+        }
+        if let Some(chosen) = &accept.subprotocol
+            && !self.subprotocols.iter().any(|offered| offered == chosen)
+        {
+            return Err(HandshakeError::UnofferedSubprotocol(chosen.clone()));
+        }
+        let start = out.len();
+        out.extend_from_slice(
+            b"HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: ",
+        );
+        out.extend_from_slice(key);
+        out.extend_from_slice(b"\r\n");
+        if let Some(protocol) = &accept.subprotocol {
+            if !valid_field_value(protocol.as_bytes()) {
+                out.truncate(start);
+                return Err(HandshakeError::InvalidHeader(format!(
+                    "subprotocol {protocol:?}"
+                )));
+            }
+            out.extend_from_slice(b"sec-websocket-protocol: ");
+            out.extend_from_slice(protocol.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        let codec = match accept.extension {
+            Some(NegotiatedExtension { header, codec }) => {
+                let value = header.to_string();
+                if !valid_field_value(value.as_bytes()) {
+                    out.truncate(start);
+                    return Err(HandshakeError::InvalidHeader(
+                        "Sec-WebSocket-Extensions".into(),
+                    ));
+                }
+                out.extend_from_slice(b"sec-websocket-extensions: ");
+                out.extend_from_slice(value.as_bytes());
+                out.extend_from_slice(b"\r\n");
+                Some(codec)
+            }
+            None => None,
+        };
+        out.extend_from_slice(b"\r\n");
+        Ok(Connection::with_extension(Role::Server, config, codec))
+    }
+
+    fn accept_via_response(
+        &self,
+        accept: Accept,
+        config: Config,
+        out: &mut Vec<u8>,
+    ) -> Result<Connection, HandshakeError> {
+        let (response, connection) = self.accept(accept, config)?;
+        super::http1::write_response_head(response.status(), response.headers(), out);
+        Ok(connection)
+    }
+}
+
+/// What `HeaderValue::from_str` accepts (visible ASCII, obs-text, space, tab).
+fn valid_field_value(value: &[u8]) -> bool {
+    value.iter().all(|&b| b >= 32 && b != 127 || b == b'\t')
 }
 
 fn check_version(headers: &HeaderMap) -> Result<(), HandshakeError> {
@@ -502,6 +579,68 @@ mod tests {
                 .unwrap_err(),
             HandshakeError::UnofferedSubprotocol("c".into())
         );
+    }
+
+    #[test]
+    #[cfg(feature = "deflate")]
+    fn accept_into_writes_what_the_response_would() {
+        let deflate: Arc<dyn ServerExtension> = Arc::new(crate::deflate::DeflateServer::default());
+        let offered = || {
+            h1().header("sec-websocket-protocol", "a, b").header(
+                "sec-websocket-extensions",
+                "permessage-deflate; client_max_window_bits",
+            )
+        };
+        type MakeAccept = fn(&Upgrade, Arc<dyn ServerExtension>) -> Accept;
+        let accepts: Vec<(http::request::Builder, MakeAccept)> = vec![
+            (h1(), |_, _| Accept::default()),
+            (offered(), |_, _| Accept::subprotocol("b")),
+            (offered(), |u, d| {
+                Accept::default().with_extension(u.negotiate(&[d]))
+            }),
+            (offered(), |u, d| {
+                Accept::subprotocol("a")
+                    .with_extension(u.negotiate(&[d]))
+                    .with_header("upgrade", "x")
+                    .unwrap()
+                    .with_header("set-cookie", "id=1")
+                    .unwrap()
+            }),
+            (offered(), |_, _| Accept::subprotocol("c")),
+            (
+                offered().header("sec-websocket-protocol", "\u{e9}"),
+                |_, _| Accept::subprotocol("\u{e9}"),
+            ),
+        ];
+        for (request, accept) in accepts {
+            let upgrade = Upgrade::from_request(&request.body(()).unwrap()).unwrap();
+            let typed = upgrade
+                .accept(accept(&upgrade, deflate.clone()), Config::default())
+                .map(|(response, c)| {
+                    let mut bytes = Vec::new();
+                    super::super::http1::write_response_head(
+                        response.status(),
+                        response.headers(),
+                        &mut bytes,
+                    );
+                    (bytes, c.deflate().is_some())
+                });
+            let mut bytes = Vec::new();
+            let direct = upgrade
+                .accept_into(
+                    accept(&upgrade, deflate.clone()),
+                    Config::default(),
+                    &mut bytes,
+                )
+                .map(|c| (bytes, c.deflate().is_some()));
+            assert_eq!(direct, typed);
+        }
+        let (parts, ()) = h2().body(()).unwrap().into_parts();
+        let up = Upgrade::from_extended_connect(&parts, Some("websocket")).unwrap();
+        let mut bytes = Vec::new();
+        up.accept_into(Accept::default(), Config::default(), &mut bytes)
+            .unwrap();
+        assert!(bytes.starts_with(b"HTTP/1.1 200 OK\r\n"));
     }
 
     #[test]
