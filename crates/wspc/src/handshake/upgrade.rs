@@ -16,7 +16,9 @@ use http::header::{
 };
 use http::{HeaderMap, Method, StatusCode, Version};
 
-use super::{HandshakeError, accept_key_bytes, check_upgrade_tokens, subprotocol_list};
+use super::{
+    HandshakeError, accept_key_bytes, check_upgrade_tokens, subprotocol_list, value_has_token,
+};
 use crate::config::Config;
 use crate::connection::{Connection, Role};
 use crate::extension::{Extension, ExtensionHeader, ServerExtension};
@@ -229,14 +231,44 @@ impl Upgrade {
     /// `Connection: upgrade`, the key, version 13 — for callers that check the request
     /// line themselves (the Windows component model hands only headers over).
     pub fn from_http1_headers(headers: &HeaderMap) -> Result<Upgrade, HandshakeError> {
-        if !headers.contains_key(HOST) {
+        // One walk over the fields instead of a hash lookup per header; the checks then
+        // run in the order of the rules (their errors and statuses as for lookups).
+        let (mut host, mut upgrade, mut connection) = (false, false, false);
+        let (mut versions, mut version_13) = (0usize, false);
+        let (mut keys, mut key) = (0usize, None);
+        let (mut protocols, mut extensions) = (false, false);
+        for (name, value) in headers {
+            if name == HOST {
+                host = true;
+            } else if name == UPGRADE {
+                upgrade = upgrade || value_has_token(value, "websocket");
+            } else if name == CONNECTION {
+                connection = connection || value_has_token(value, "upgrade");
+            } else if name == SEC_WEBSOCKET_KEY {
+                keys += 1;
+                key = Some(value);
+            } else if name == SEC_WEBSOCKET_VERSION {
+                if let Ok(v) = value.to_str() {
+                    versions += 1;
+                    version_13 = v.trim() == "13";
+                }
+            } else if name == SEC_WEBSOCKET_PROTOCOL {
+                protocols = true;
+            } else if name == SEC_WEBSOCKET_EXTENSIONS {
+                extensions = true;
+            }
+        }
+        if !host {
             return Err(HandshakeError::MissingHost);
         }
-        check_upgrade_tokens(headers)?;
-        check_version(headers)?;
-        let mut keys = headers.get_all(SEC_WEBSOCKET_KEY).iter();
-        let key = match (keys.next(), keys.next()) {
-            (Some(key), None) => key.to_str().map_err(|_| HandshakeError::InvalidKey)?.trim(),
+        if !upgrade || !connection {
+            check_upgrade_tokens(headers)?;
+        }
+        if versions != 1 || !version_13 {
+            check_version(headers)?;
+        }
+        let key = match (keys, key) {
+            (1, Some(key)) => key.to_str().map_err(|_| HandshakeError::InvalidKey)?.trim(),
             _ => return Err(HandshakeError::InvalidKey),
         };
         // 16 bytes are 24 base64 characters (padding required); decoded on the stack.
@@ -244,14 +276,32 @@ impl Upgrade {
             return Err(HandshakeError::InvalidKey);
         }
         let accept = accept_key_bytes(key.as_bytes());
-        Ok(Upgrade::offered(Form::Http1 { accept }, headers))
+        Ok(Upgrade::offered_if(
+            Form::Http1 { accept },
+            headers,
+            protocols,
+            extensions,
+        ))
     }
 
     fn offered(form: Form, headers: &HeaderMap) -> Upgrade {
-        let subprotocols = subprotocol_list(headers).map(String::from).collect();
+        Upgrade::offered_if(form, headers, true, true)
+    }
+
+    /// The offers of `headers`; `protocols` / `extensions`: whether those fields may be
+    /// present (when not, they are not looked up).
+    fn offered_if(form: Form, headers: &HeaderMap, protocols: bool, extensions: bool) -> Upgrade {
+        let subprotocols = if protocols {
+            subprotocol_list(headers).map(String::from).collect()
+        } else {
+            Vec::new()
+        };
         // A malformed offer list is declined as a whole: the connection proceeds
         // without extensions (RFC 6455 §9.1 leaves the reaction to the server).
-        let extensions = match super::header_joined(headers, SEC_WEBSOCKET_EXTENSIONS) {
+        let extensions = match extensions
+            .then(|| super::header_joined(headers, SEC_WEBSOCKET_EXTENSIONS))
+            .flatten()
+        {
             None => Some(Vec::new()),
             Some(value) => ExtensionHeader::parse_list(&value).ok(),
         };
