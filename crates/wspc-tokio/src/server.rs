@@ -307,7 +307,7 @@ impl ServerBuilder {
                 }
             }
         };
-        match tokio::time::timeout(self.settings.handshake_timeout, read).await {
+        match bounded(self.settings.handshake_timeout, read).await {
             Err(_) => Err(Error::Timeout("WebSocket handshake")),
             Ok(Err(Error::Handshake(e))) => {
                 write_error(stream, &e, self.settings.handshake_timeout).await;
@@ -342,7 +342,7 @@ impl ServerBuilder {
                     stream.write_all(&head).await?;
                     stream.flush().await
                 };
-                tokio::time::timeout(timeout, write)
+                bounded(timeout, write)
                     .await
                     .map_err(|_| Error::Timeout("WebSocket handshake"))??;
                 connection.feed(buffered);
@@ -384,6 +384,21 @@ impl ServerBuilder {
             }
         }
     }
+}
+
+/// `tokio::time::timeout(limit, f)`, without reading the clock or making a timer when `f`
+/// is ready at once (the request already arrived, the response fits the socket buffer).
+async fn bounded<F: std::future::Future>(
+    limit: Duration,
+    f: F,
+) -> std::result::Result<F::Output, tokio::time::error::Elapsed> {
+    let mut f = std::pin::pin!(f);
+    if let std::task::Poll::Ready(out) =
+        std::future::poll_fn(|cx| std::task::Poll::Ready(f.as_mut().poll(cx))).await
+    {
+        return Ok(out);
+    }
+    tokio::time::timeout(limit, f).await
 }
 
 /// Writes `e`'s error response, if it has one, and closes the stream (bounded by
