@@ -82,12 +82,31 @@ where
 /// }
 /// # }
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ServerBuilder {
+    // Behind one `Arc`: a clone per connection is a reference count, and the task that
+    // holds the builder stays small.
+    settings: Arc<Settings>,
+}
+
+#[derive(Clone)]
+struct Settings {
     options: Options,
     deflate_server: Option<DeflateServer>,
-    subprotocols: Arc<[String]>,
+    subprotocols: Vec<String>,
     handshake_timeout: Duration,
+}
+
+impl std::fmt::Debug for ServerBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = &self.settings;
+        f.debug_struct("ServerBuilder")
+            .field("options", &s.options)
+            .field("deflate_server", &s.deflate_server)
+            .field("subprotocols", &s.subprotocols)
+            .field("handshake_timeout", &s.handshake_timeout)
+            .finish()
+    }
 }
 
 impl Default for ServerBuilder {
@@ -100,54 +119,61 @@ impl ServerBuilder {
     /// Defaults: no subprotocols, no compression, 30 s handshake timeout.
     pub fn new() -> Self {
         ServerBuilder {
-            options: Options::default(),
-            deflate_server: None,
-            subprotocols: Arc::from(Vec::new()),
-            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            settings: Arc::new(Settings {
+                options: Options::default(),
+                deflate_server: None,
+                subprotocols: Vec::new(),
+                handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            }),
         }
     }
 
     /// Limits, keepalive, close timeout, write buffer bound (see [`Options`]); its
     /// deflate setting decides whether offers are accepted.
     pub fn options(mut self, o: Options) -> Self {
-        self.options = o;
-        self.deflate_server = None;
+        let s = Arc::make_mut(&mut self.settings);
+        s.options = o;
+        s.deflate_server = None;
         self
     }
 
     /// Accepts permessage-deflate offers (any valid offer, with the client's requested
     /// parameters), compressing with these options; `None` declines them.
     pub fn deflate(mut self, o: Option<DeflateOptions>) -> Self {
-        self.options.deflate = o;
-        self.deflate_server = None;
+        let s = Arc::make_mut(&mut self.settings);
+        s.options.deflate = o;
+        s.deflate_server = None;
         self
     }
 
     /// Accepts permessage-deflate under the policy `server` gives (window bits, context
     /// takeover).
     pub fn deflate_policy(mut self, server: DeflateServer) -> Self {
-        self.options.deflate = Some(server.options);
-        self.deflate_server = Some(server);
+        let s = Arc::make_mut(&mut self.settings);
+        s.options.deflate = Some(server.options);
+        s.deflate_server = Some(server);
         self
     }
 
     /// The subprotocols this server speaks; the first the client offers (in the
     /// client's order) is selected by [`accept`](Self::accept).
     pub fn subprotocols(mut self, names: &[&str]) -> Self {
-        self.subprotocols = names.iter().map(|s| s.to_string()).collect();
+        Arc::make_mut(&mut self.settings).subprotocols =
+            names.iter().map(|s| s.to_string()).collect();
         self
     }
 
     /// Bound on reading the request and on writing the response (default 30 s).
     pub fn handshake_timeout(mut self, d: Duration) -> Self {
-        self.handshake_timeout = d;
+        Arc::make_mut(&mut self.settings).handshake_timeout = d;
         self
     }
 
     /// The permessage-deflate policy, if offers are accepted.
     fn deflate_policy_or_default(&self) -> Option<DeflateServer> {
-        self.deflate_server.or_else(|| {
-            self.options.deflate.map(|options| DeflateServer {
+        let s = &self.settings;
+        s.deflate_server.or_else(|| {
+            s.options.deflate.map(|options| DeflateServer {
                 options,
                 ..DeflateServer::default()
             })
@@ -155,7 +181,7 @@ impl ServerBuilder {
     }
 
     fn server_handshake(&self) -> ServerHandshake {
-        let mut hs = ServerHandshake::new(self.options.to_engine_config());
+        let mut hs = ServerHandshake::new(self.settings.options.to_engine_config());
         if let Some(policy) = self.deflate_policy_or_default() {
             hs = hs.with_extension(Arc::new(policy));
         }
@@ -172,11 +198,20 @@ impl ServerBuilder {
     pub fn answer(
         &self,
         upgrade: &Upgrade,
-        mut accept: Accept,
+        accept: Accept,
     ) -> std::result::Result<(http::Response<()>, wspc::Connection), HandshakeError> {
+        upgrade.accept(
+            self.complete(upgrade, accept),
+            self.settings.options.to_engine_config(),
+        )
+    }
+
+    /// `accept` completed with the builder's choices: the subprotocol and
+    /// permessage-deflate, unless it has them.
+    fn complete(&self, upgrade: &Upgrade, mut accept: Accept) -> Accept {
         if accept.subprotocol.is_none() {
             accept.subprotocol = upgrade
-                .select_subprotocol(&self.subprotocols)
+                .select_subprotocol(&self.settings.subprotocols)
                 .map(String::from);
         }
         if accept.extension.is_none()
@@ -185,7 +220,7 @@ impl ServerBuilder {
             let policy: Arc<dyn ServerExtension> = Arc::new(policy);
             accept.extension = upgrade.negotiate(&[policy]);
         }
-        upgrade.accept(accept, self.options.to_engine_config())
+        accept
     }
 
     /// Accepts a connection, selecting a subprotocol from
@@ -212,7 +247,7 @@ impl ServerBuilder {
         Box::pin(self.accept_with_inner(stream, f)).await
     }
 
-    async fn accept_with_inner<S, F>(&self, stream: S, f: F) -> Result<WebSocket<S>>
+    async fn accept_with_inner<S, F>(&self, mut stream: S, f: F) -> Result<WebSocket<S>>
     where
         S: AsyncRead + AsyncWrite + Unpin,
         F: FnOnce(
@@ -220,37 +255,35 @@ impl ServerBuilder {
             &Upgrade,
         ) -> std::result::Result<Accept, http::Response<String>>,
     {
-        match self.read_request(stream).await? {
-            Incoming::WebSocket(pending) => match f(pending.request(), pending.upgrade()) {
-                Ok(accept) => pending.accept(accept).await,
-                Err(response) => {
-                    let status = response.status();
-                    pending.reject(response).await?;
-                    Err(Error::Rejected { status })
-                }
-            },
-            Incoming::Http {
-                request,
-                mut stream,
-            } => {
-                let e = match Upgrade::from_request(&request) {
-                    Err(e) => e,
-                    Ok(_) => HandshakeError::NotWebSocketUpgrade("missing Upgrade: websocket"),
-                };
-                write_error(&mut stream, &e, self.handshake_timeout).await;
-                Err(Error::Handshake(e))
+        // The same steps as `read_request` and `PendingUpgrade`, with the stream, request
+        // and upgrade left in place (no `PendingUpgrade` moved from future to future).
+        let (request, hs) = self.read_head(&mut stream).await?;
+        // (A valid upgrade has `Upgrade: websocket`: `requests_websocket` holds.)
+        let upgrade = match Upgrade::from_request(&request) {
+            Ok(upgrade) => upgrade,
+            Err(e) => {
+                write_error(&mut stream, &e, self.settings.handshake_timeout).await;
+                return Err(Error::Handshake(e));
+            }
+        };
+        match f(&request, &upgrade) {
+            Ok(accept) => {
+                let (connection, subprotocol) = self
+                    .finish(&mut stream, &upgrade, accept, hs.buffered())
+                    .await?;
+                Ok(WebSocket::from_connection(stream, connection).with_subprotocol(subprotocol))
+            }
+            Err(response) => {
+                let status = response.status();
+                reject(&mut stream, response, self.settings.handshake_timeout).await?;
+                Err(Error::Rejected { status })
             }
         }
     }
 
-    /// Reads the HTTP request. A request that asks for a WebSocket (`Upgrade:
-    /// websocket`) is validated: a valid one comes back as [`Incoming::WebSocket`]
-    /// (finish it with [`PendingUpgrade::accept`] or [`PendingUpgrade::reject`]), an
-    /// invalid one gets its error response (400, 405, 426) and an [`Error::Handshake`].
-    /// Any other request comes back as [`Incoming::Http`], with the stream, for the
-    /// caller to answer (e.g. a page on `GET /`). A malformed request gets a 400 (or 431)
-    /// response and an error.
-    pub async fn read_request<S>(&self, mut stream: S) -> Result<Incoming<S>>
+    /// Reads the request head; a malformed one gets its error response (400, 431).
+    /// Returns the request and the handshake (holding the bytes that came behind the head).
+    async fn read_head<S>(&self, stream: &mut S) -> Result<(http::Request<()>, ServerHandshake)>
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
@@ -274,15 +307,66 @@ impl ServerBuilder {
                 }
             }
         };
-        let request = match tokio::time::timeout(self.handshake_timeout, read).await {
-            Err(_) => return Err(Error::Timeout("WebSocket handshake")),
+        match bounded(self.settings.handshake_timeout, read).await {
+            Err(_) => Err(Error::Timeout("WebSocket handshake")),
             Ok(Err(Error::Handshake(e))) => {
-                write_error(&mut stream, &e, self.handshake_timeout).await;
-                return Err(Error::Handshake(e));
+                write_error(stream, &e, self.settings.handshake_timeout).await;
+                Err(Error::Handshake(e))
             }
-            Ok(Err(e)) => return Err(e),
-            Ok(Ok(request)) => request,
-        };
+            Ok(Err(e)) => Err(e),
+            Ok(Ok(request)) => Ok((request, hs)),
+        }
+    }
+
+    /// Answers a validated `upgrade` (see [`answer`](Self::answer)) on `stream`: writes
+    /// the `101` (or the error response of an `accept` that cannot be answered) and
+    /// returns the connection, fed with the bytes that came behind the request, and the
+    /// subprotocol.
+    async fn finish<S>(
+        &self,
+        stream: &mut S,
+        upgrade: &Upgrade,
+        accept: Accept,
+        buffered: &[u8],
+    ) -> Result<(wspc::Connection, Option<String>)>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        let timeout = self.settings.handshake_timeout;
+        let accept = self.complete(upgrade, accept);
+        let subprotocol = accept.subprotocol.clone();
+        let mut head = Vec::with_capacity(192);
+        match upgrade.accept_into(accept, self.settings.options.to_engine_config(), &mut head) {
+            Ok(mut connection) => {
+                let write = async {
+                    stream.write_all(&head).await?;
+                    stream.flush().await
+                };
+                bounded(timeout, write)
+                    .await
+                    .map_err(|_| Error::Timeout("WebSocket handshake"))??;
+                connection.feed(buffered);
+                Ok((connection, subprotocol))
+            }
+            Err(e) => {
+                write_error(stream, &e, timeout).await;
+                Err(Error::from(e))
+            }
+        }
+    }
+
+    /// Reads the HTTP request. A request that asks for a WebSocket (`Upgrade:
+    /// websocket`) is validated: a valid one comes back as [`Incoming::WebSocket`]
+    /// (finish it with [`PendingUpgrade::accept`] or [`PendingUpgrade::reject`]), an
+    /// invalid one gets its error response (400, 405, 426) and an [`Error::Handshake`].
+    /// Any other request comes back as [`Incoming::Http`], with the stream, for the
+    /// caller to answer (e.g. a page on `GET /`). A malformed request gets a 400 (or 431)
+    /// response and an error.
+    pub async fn read_request<S>(&self, mut stream: S) -> Result<Incoming<S>>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        let (request, hs) = self.read_head(&mut stream).await?;
         if !wspc::handshake::requests_websocket(request.headers()) {
             return Ok(Incoming::Http { request, stream });
         }
@@ -295,11 +379,26 @@ impl ServerBuilder {
                 upgrade,
             })),
             Err(e) => {
-                write_error(&mut stream, &e, self.handshake_timeout).await;
+                write_error(&mut stream, &e, self.settings.handshake_timeout).await;
                 Err(Error::Handshake(e))
             }
         }
     }
+}
+
+/// `tokio::time::timeout(limit, f)`, without reading the clock or making a timer when `f`
+/// is ready at once (the request already arrived, the response fits the socket buffer).
+async fn bounded<F: std::future::Future>(
+    limit: Duration,
+    f: F,
+) -> std::result::Result<F::Output, tokio::time::error::Elapsed> {
+    let mut f = std::pin::pin!(f);
+    if let std::task::Poll::Ready(out) =
+        std::future::poll_fn(|cx| std::task::Poll::Ready(f.as_mut().poll(cx))).await
+    {
+        return Ok(out);
+    }
+    tokio::time::timeout(limit, f).await
 }
 
 /// Writes `e`'s error response, if it has one, and closes the stream (bounded by
@@ -358,50 +457,44 @@ impl<S: AsyncRead + AsyncWrite + Unpin> PendingUpgrade<S> {
     /// the `101` response and returns the socket. A subprotocol the client did not offer
     /// gets a 400 and an [`Error::Handshake`].
     pub async fn accept(mut self, accept: Accept) -> Result<WebSocket<S>> {
-        let timeout = self.builder.handshake_timeout;
-        match self.builder.answer(&self.upgrade, accept) {
-            Ok((response, mut connection)) => {
-                let mut head = Vec::with_capacity(192);
-                http1::write_response_head(response.status(), response.headers(), &mut head);
-                let write = async {
-                    self.stream.write_all(&head).await?;
-                    self.stream.flush().await
-                };
-                tokio::time::timeout(timeout, write)
-                    .await
-                    .map_err(|_| Error::Timeout("WebSocket handshake"))??;
-                connection.feed(&self.buffered);
-                let subprotocol = response
-                    .headers()
-                    .get(http::header::SEC_WEBSOCKET_PROTOCOL)
-                    .and_then(|v| v.to_str().ok())
-                    .map(String::from);
-                Ok(WebSocket::from_connection(self.stream, connection)
-                    .with_subprotocol(subprotocol))
-            }
-            Err(e) => {
-                write_error(&mut self.stream, &e, timeout).await;
-                Err(Error::from(e))
-            }
-        }
+        let (connection, subprotocol) = self
+            .builder
+            .finish(&mut self.stream, &self.upgrade, accept, &self.buffered)
+            .await?;
+        Ok(WebSocket::from_connection(self.stream, connection).with_subprotocol(subprotocol))
     }
 
     /// Rejects the upgrade with `response` (`Connection: close` is added when missing),
     /// then closes the connection.
-    pub async fn reject(mut self, mut response: http::Response<String>) -> Result<()> {
-        if !response.headers().contains_key(CONNECTION) {
-            response
-                .headers_mut()
-                .insert(CONNECTION, HeaderValue::from_static("close"));
-        }
-        let bytes = http1::encode_response(&response);
-        let write = async {
-            self.stream.write_all(&bytes).await?;
-            self.stream.shutdown().await
-        };
-        tokio::time::timeout(self.builder.handshake_timeout, write)
-            .await
-            .map_err(|_| Error::Timeout("WebSocket handshake"))??;
-        Ok(())
+    pub async fn reject(mut self, response: http::Response<String>) -> Result<()> {
+        reject(
+            &mut self.stream,
+            response,
+            self.builder.settings.handshake_timeout,
+        )
+        .await
     }
+}
+
+/// Writes the rejection `response` (`Connection: close` is added when missing), then
+/// closes the connection.
+async fn reject<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    mut response: http::Response<String>,
+    timeout: Duration,
+) -> Result<()> {
+    if !response.headers().contains_key(CONNECTION) {
+        response
+            .headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+    }
+    let bytes = http1::encode_response(&response);
+    let write = async {
+        stream.write_all(&bytes).await?;
+        stream.shutdown().await
+    };
+    tokio::time::timeout(timeout, write)
+        .await
+        .map_err(|_| Error::Timeout("WebSocket handshake"))??;
+    Ok(())
 }

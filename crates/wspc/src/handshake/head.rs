@@ -3,9 +3,16 @@
 //! the head once, and the head is parsed once, when complete. (Re-parsing from the start
 //! on every read is quadratic; tungstenite's CVE-2023-43669 was exactly that.)
 
+use std::sync::LazyLock;
+
 use bytes::{Bytes, BytesMut};
+use memchr::memmem;
 
 use super::HandshakeError;
+
+/// The searcher for the empty line that ends a head, built once (not per read).
+static END_OF_HEAD: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(b"\r\n\r\n"));
 
 /// Finds the end of an HTTP head in a byte stream (re-exported as
 /// [`http1::HeadReader`](super::http1::HeadReader), documented there).
@@ -27,7 +34,7 @@ impl HeadReader {
         self.buf.extend_from_slice(data);
         if self.head.is_none() {
             let from = self.scanned.saturating_sub(3);
-            match memchr::memmem::find(&self.buf[from..], b"\r\n\r\n") {
+            match END_OF_HEAD.find(&self.buf[from..]) {
                 Some(pos) => {
                     let len = from + pos + 4;
                     if len > max {

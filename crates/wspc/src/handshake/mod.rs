@@ -35,10 +35,20 @@ const GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 /// assert_eq!(wspc::handshake::accept_key("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 /// ```
 pub fn accept_key(key: &str) -> String {
+    let accept = accept_key_bytes(key.trim().as_bytes());
+    String::from_utf8_lossy(&accept).into_owned()
+}
+
+/// [`accept_key`] of an already trimmed key, without allocating: base64 of a SHA-1
+/// digest is 28 ASCII bytes.
+pub(crate) fn accept_key_bytes(key: &[u8]) -> [u8; 28] {
     let mut sha = Sha1::new();
-    sha.update(key.trim().as_bytes());
+    sha.update(key);
     sha.update(GUID);
-    BASE64.encode(sha.finalize())
+    let mut out = [0u8; 28];
+    // 20 bytes encode to exactly 28: the slice is large enough, this cannot fail.
+    let _ = BASE64.encode_slice(sha.finalize(), &mut out);
+    out
 }
 
 /// A fresh `Sec-WebSocket-Key`: 16 bytes from the thread's CSPRNG, base64-encoded.

@@ -95,9 +95,8 @@ impl ServerHandshake {
         if accept.extension.is_none() {
             accept.extension = upgrade.negotiate(&self.extensions);
         }
-        let (response, mut connection) = upgrade.accept(accept, self.config)?;
         let mut bytes = Vec::with_capacity(192);
-        http1::write_response_head(response.status(), response.headers(), &mut bytes);
+        let mut connection = upgrade.accept_into(accept, self.config, &mut bytes)?;
         connection.feed(self.head.rest());
         Ok((bytes, connection))
     }
@@ -201,8 +200,28 @@ mod tests {
                 replace("Sec-WebSocket-Version", "Sec-WebSocket-Version: 8"),
                 StatusCode::UPGRADE_REQUIRED,
             ),
+            (
+                GOOD.replace("\r\n\r\n", "\r\nSec-WebSocket-Version: 13\r\n\r\n"),
+                StatusCode::UPGRADE_REQUIRED,
+            ),
+            (
+                GOOD.replace(
+                    "\r\n\r\n",
+                    "\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+                ),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                replace("Connection", "Connection: keep-alive")
+                    .replace("\r\n\r\n", "\r\nconnection: upgrade\r\n\r\n"),
+                StatusCode::OK,
+            ),
         ];
         for (text, status) in cases {
+            if status == StatusCode::OK {
+                assert!(Upgrade::from_request(&request(&text)).is_ok(), "{text:?}");
+                continue;
+            }
             let err = Upgrade::from_request(&request(&text)).unwrap_err();
             assert_eq!(err.status(), Some(status), "{err:?} for {text:?}");
         }

@@ -16,7 +16,9 @@ use http::header::{
 };
 use http::{HeaderMap, Method, StatusCode, Version};
 
-use super::{HandshakeError, accept_key, check_upgrade_tokens, subprotocol_list};
+use super::{
+    HandshakeError, accept_key_bytes, check_upgrade_tokens, subprotocol_list, value_has_token,
+};
 use crate::config::Config;
 use crate::connection::{Connection, Role};
 use crate::extension::{Extension, ExtensionHeader, ServerExtension};
@@ -25,8 +27,8 @@ use crate::extension::{Extension, ExtensionHeader, ServerExtension};
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Form {
     /// HTTP/1.1 `GET` with `Upgrade: websocket`; the answer is `101` with this
-    /// `Sec-WebSocket-Accept` value.
-    Http1 { accept: HeaderValue },
+    /// `Sec-WebSocket-Accept` value (base64, ASCII).
+    Http1 { accept: [u8; 28] },
     /// HTTP/2 (or later) extended CONNECT with `:protocol = websocket`; the answer is `200`.
     ExtendedConnect,
 }
@@ -229,29 +231,77 @@ impl Upgrade {
     /// `Connection: upgrade`, the key, version 13 — for callers that check the request
     /// line themselves (the Windows component model hands only headers over).
     pub fn from_http1_headers(headers: &HeaderMap) -> Result<Upgrade, HandshakeError> {
-        if !headers.contains_key(HOST) {
+        // One walk over the fields instead of a hash lookup per header; the checks then
+        // run in the order of the rules (their errors and statuses as for lookups).
+        let (mut host, mut upgrade, mut connection) = (false, false, false);
+        let (mut versions, mut version_13) = (0usize, false);
+        let (mut keys, mut key) = (0usize, None);
+        let (mut protocols, mut extensions) = (false, false);
+        for (name, value) in headers {
+            if name == HOST {
+                host = true;
+            } else if name == UPGRADE {
+                upgrade = upgrade || value_has_token(value, "websocket");
+            } else if name == CONNECTION {
+                connection = connection || value_has_token(value, "upgrade");
+            } else if name == SEC_WEBSOCKET_KEY {
+                keys += 1;
+                key = Some(value);
+            } else if name == SEC_WEBSOCKET_VERSION {
+                if let Ok(v) = value.to_str() {
+                    versions += 1;
+                    version_13 = v.trim() == "13";
+                }
+            } else if name == SEC_WEBSOCKET_PROTOCOL {
+                protocols = true;
+            } else if name == SEC_WEBSOCKET_EXTENSIONS {
+                extensions = true;
+            }
+        }
+        if !host {
             return Err(HandshakeError::MissingHost);
         }
-        check_upgrade_tokens(headers)?;
-        check_version(headers)?;
-        let mut keys = headers.get_all(SEC_WEBSOCKET_KEY).iter();
-        let key = match (keys.next(), keys.next()) {
-            (Some(key), None) => key.to_str().map_err(|_| HandshakeError::InvalidKey)?.trim(),
+        if !upgrade || !connection {
+            check_upgrade_tokens(headers)?;
+        }
+        if versions != 1 || !version_13 {
+            check_version(headers)?;
+        }
+        let key = match (keys, key) {
+            (1, Some(key)) => key.to_str().map_err(|_| HandshakeError::InvalidKey)?.trim(),
             _ => return Err(HandshakeError::InvalidKey),
         };
-        if !BASE64.decode(key).is_ok_and(|raw| raw.len() == 16) {
+        // 16 bytes are 24 base64 characters (padding required); decoded on the stack.
+        if key.len() != 24 || !matches!(BASE64.decode_slice(key, &mut [0u8; 18]), Ok(16)) {
             return Err(HandshakeError::InvalidKey);
         }
-        let accept =
-            HeaderValue::from_str(&accept_key(key)).map_err(|_| HandshakeError::InvalidKey)?;
-        Ok(Upgrade::offered(Form::Http1 { accept }, headers))
+        let accept = accept_key_bytes(key.as_bytes());
+        Ok(Upgrade::offered_if(
+            Form::Http1 { accept },
+            headers,
+            protocols,
+            extensions,
+        ))
     }
 
     fn offered(form: Form, headers: &HeaderMap) -> Upgrade {
-        let subprotocols = subprotocol_list(headers).map(String::from).collect();
+        Upgrade::offered_if(form, headers, true, true)
+    }
+
+    /// The offers of `headers`; `protocols` / `extensions`: whether those fields may be
+    /// present (when not, they are not looked up).
+    fn offered_if(form: Form, headers: &HeaderMap, protocols: bool, extensions: bool) -> Upgrade {
+        let subprotocols = if protocols {
+            subprotocol_list(headers).map(String::from).collect()
+        } else {
+            Vec::new()
+        };
         // A malformed offer list is declined as a whole: the connection proceeds
         // without extensions (RFC 6455 §9.1 leaves the reaction to the server).
-        let extensions = match super::header_joined(headers, SEC_WEBSOCKET_EXTENSIONS) {
+        let extensions = match extensions
+            .then(|| super::header_joined(headers, SEC_WEBSOCKET_EXTENSIONS))
+            .flatten()
+        {
             None => Some(Vec::new()),
             Some(value) => ExtensionHeader::parse_list(&value).ok(),
         };
@@ -330,7 +380,9 @@ impl Upgrade {
                 let headers = response.headers_mut();
                 headers.insert(UPGRADE, HeaderValue::from_static("websocket"));
                 headers.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
-                headers.insert(SEC_WEBSOCKET_ACCEPT, value.clone());
+                let value =
+                    HeaderValue::from_bytes(value).map_err(|_| HandshakeError::InvalidKey)?;
+                headers.insert(SEC_WEBSOCKET_ACCEPT, value);
             }
             Form::ExtendedConnect => *response.version_mut() = Version::HTTP_2,
         }
@@ -356,22 +408,101 @@ impl Upgrade {
         let connection = Connection::with_extension(Role::Server, config, codec);
         Ok((response, connection))
     }
+
+    /// [`accept`](Upgrade::accept) with the response head written as HTTP/1.1 bytes:
+    /// appends to `out` what [`http1::write_response_head`](super::http1::write_response_head)
+    /// writes for `accept`'s response — status line, the same fields in the same order,
+    /// the empty line — and returns the [`Connection`]. The usual `101` (no extra
+    /// headers in `accept`) is written directly, without building an `http::Response`.
+    pub fn accept_into(
+        &self,
+        accept: Accept,
+        config: Config,
+        out: &mut Vec<u8>,
+    ) -> Result<Connection, HandshakeError> {
+        let Form::Http1 { accept: key } = &self.form else {
+            return self.accept_via_response(accept, config, out);
+        };
+        if !accept.headers.is_empty() {
+            // Extra fields may share a name with ours, which the response's `HeaderMap`
+            // groups: take that path to write them exactly as it does.
+            return self.accept_via_response(accept, config, out);
+        }
+        if let Some(chosen) = &accept.subprotocol
+            && !self.subprotocols.iter().any(|offered| offered == chosen)
+        {
+            return Err(HandshakeError::UnofferedSubprotocol(chosen.clone()));
+        }
+        let start = out.len();
+        out.extend_from_slice(
+            b"HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: ",
+        );
+        out.extend_from_slice(key);
+        out.extend_from_slice(b"\r\n");
+        if let Some(protocol) = &accept.subprotocol {
+            if !valid_field_value(protocol.as_bytes()) {
+                out.truncate(start);
+                return Err(HandshakeError::InvalidHeader(format!(
+                    "subprotocol {protocol:?}"
+                )));
+            }
+            out.extend_from_slice(b"sec-websocket-protocol: ");
+            out.extend_from_slice(protocol.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        let codec = match accept.extension {
+            Some(NegotiatedExtension { header, codec }) => {
+                let value = header.to_string();
+                if !valid_field_value(value.as_bytes()) {
+                    out.truncate(start);
+                    return Err(HandshakeError::InvalidHeader(
+                        "Sec-WebSocket-Extensions".into(),
+                    ));
+                }
+                out.extend_from_slice(b"sec-websocket-extensions: ");
+                out.extend_from_slice(value.as_bytes());
+                out.extend_from_slice(b"\r\n");
+                Some(codec)
+            }
+            None => None,
+        };
+        out.extend_from_slice(b"\r\n");
+        Ok(Connection::with_extension(Role::Server, config, codec))
+    }
+
+    fn accept_via_response(
+        &self,
+        accept: Accept,
+        config: Config,
+        out: &mut Vec<u8>,
+    ) -> Result<Connection, HandshakeError> {
+        let (response, connection) = self.accept(accept, config)?;
+        super::http1::write_response_head(response.status(), response.headers(), out);
+        Ok(connection)
+    }
+}
+
+/// What `HeaderValue::from_str` accepts (visible ASCII, obs-text, space, tab).
+fn valid_field_value(value: &[u8]) -> bool {
+    value.iter().all(|&b| b >= 32 && b != 127 || b == b'\t')
 }
 
 fn check_version(headers: &HeaderMap) -> Result<(), HandshakeError> {
-    let versions: Vec<&str> = headers
-        .get_all(SEC_WEBSOCKET_VERSION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .map(str::trim)
-        .collect();
-    if versions == ["13"] {
-        Ok(())
-    } else {
-        Err(HandshakeError::UnsupportedVersion(
-            (!versions.is_empty()).then(|| versions.join(", ")),
-        ))
+    let versions = || {
+        headers
+            .get_all(SEC_WEBSOCKET_VERSION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    let mut it = versions();
+    if let (Some("13"), None) = (it.next(), it.next()) {
+        return Ok(());
     }
+    let versions: Vec<&str> = versions().collect();
+    Err(HandshakeError::UnsupportedVersion(
+        (!versions.is_empty()).then(|| versions.join(", ")),
+    ))
 }
 
 #[cfg(test)]
@@ -498,6 +629,68 @@ mod tests {
                 .unwrap_err(),
             HandshakeError::UnofferedSubprotocol("c".into())
         );
+    }
+
+    #[test]
+    #[cfg(feature = "deflate")]
+    fn accept_into_writes_what_the_response_would() {
+        let deflate: Arc<dyn ServerExtension> = Arc::new(crate::deflate::DeflateServer::default());
+        let offered = || {
+            h1().header("sec-websocket-protocol", "a, b").header(
+                "sec-websocket-extensions",
+                "permessage-deflate; client_max_window_bits",
+            )
+        };
+        type MakeAccept = fn(&Upgrade, Arc<dyn ServerExtension>) -> Accept;
+        let accepts: Vec<(http::request::Builder, MakeAccept)> = vec![
+            (h1(), |_, _| Accept::default()),
+            (offered(), |_, _| Accept::subprotocol("b")),
+            (offered(), |u, d| {
+                Accept::default().with_extension(u.negotiate(&[d]))
+            }),
+            (offered(), |u, d| {
+                Accept::subprotocol("a")
+                    .with_extension(u.negotiate(&[d]))
+                    .with_header("upgrade", "x")
+                    .unwrap()
+                    .with_header("set-cookie", "id=1")
+                    .unwrap()
+            }),
+            (offered(), |_, _| Accept::subprotocol("c")),
+            (
+                offered().header("sec-websocket-protocol", "\u{e9}"),
+                |_, _| Accept::subprotocol("\u{e9}"),
+            ),
+        ];
+        for (request, accept) in accepts {
+            let upgrade = Upgrade::from_request(&request.body(()).unwrap()).unwrap();
+            let typed = upgrade
+                .accept(accept(&upgrade, deflate.clone()), Config::default())
+                .map(|(response, c)| {
+                    let mut bytes = Vec::new();
+                    super::super::http1::write_response_head(
+                        response.status(),
+                        response.headers(),
+                        &mut bytes,
+                    );
+                    (bytes, c.deflate().is_some())
+                });
+            let mut bytes = Vec::new();
+            let direct = upgrade
+                .accept_into(
+                    accept(&upgrade, deflate.clone()),
+                    Config::default(),
+                    &mut bytes,
+                )
+                .map(|c| (bytes, c.deflate().is_some()));
+            assert_eq!(direct, typed);
+        }
+        let (parts, ()) = h2().body(()).unwrap().into_parts();
+        let up = Upgrade::from_extended_connect(&parts, Some("websocket")).unwrap();
+        let mut bytes = Vec::new();
+        up.accept_into(Accept::default(), Config::default(), &mut bytes)
+            .unwrap();
+        assert!(bytes.starts_with(b"HTTP/1.1 200 OK\r\n"));
     }
 
     #[test]
