@@ -32,7 +32,7 @@ pub(crate) struct Closing {
     pub(crate) state: CloseState,
     /// Our automatic reply to the peer's Close, encoded only when the transport asks for
     /// bytes, so that the caller can still choose another code.
-    pub(crate) pending_reply: Option<CloseFrame>,
+    pub(crate) pending_reply: Option<Box<CloseFrame>>,
     /// The close timer ran out: the transport is to be abandoned.
     pub(crate) transport_done: bool,
     /// The end of input was reported as an event (or needs none).
@@ -70,7 +70,7 @@ impl Connection {
                 self.arm_close_timer();
             }
             CloseState::Closed if self.close.pending_reply.is_some() => {
-                self.close.pending_reply = Some(frame);
+                self.close.pending_reply = Some(Box::new(frame));
             }
             _ => return Err(SendError::Closed),
         }
@@ -121,7 +121,7 @@ impl Connection {
                 if self.config.auto_close_reply {
                     // The same code and reason, as python `websockets` and node `ws` do
                     // (a Close without a code is answered by one without a code).
-                    self.close.pending_reply = Some(frame.clone());
+                    self.close.pending_reply = Some(Box::new(frame.clone()));
                     self.set_close_state(CloseState::Closed);
                     self.arm_close_timer();
                 } else {

@@ -104,8 +104,9 @@ pub struct Connection {
     outbox: Outbox,
     close: closing::Closing,
     timers: Timers,
-    /// An event produced outside `poll_event` (timer, end of input), handed out next.
-    pending: Option<Event>,
+    /// An event produced outside `poll_event` (timer, end of input), handed out next
+    /// (boxed: rare, and the connection is moved around whole).
+    pending: Option<Box<Event>>,
 }
 
 impl Connection {
@@ -221,7 +222,7 @@ impl Connection {
 
     fn poll_event_slow(&mut self) -> Option<Event> {
         if let Some(event) = self.pending.take() {
-            return Some(event);
+            return Some(*event);
         }
         if let Some(event) = self.process_input() {
             return Some(event);

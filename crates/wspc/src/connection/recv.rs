@@ -40,7 +40,9 @@ pub(crate) struct Receiver {
     /// bytes unmasked and checked), then whatever follows.
     pub(crate) buf: BytesMut,
     frame: Option<InFrame>,
-    msg: Option<InMessage>,
+    /// The message being received (boxed: a message of one frame that arrives whole
+    /// never opens one, and the connection is moved around whole).
+    msg: Option<Box<InMessage>>,
     /// The transport's read side ended.
     pub(crate) eof: bool,
     /// Input is ignored from now on (the peer's Close arrived, or the connection failed).
@@ -406,7 +408,7 @@ impl Connection {
             }
             self.sync_ext_state();
         }
-        self.recv.msg = Some(InMessage {
+        self.recv.msg = Some(Box::new(InMessage {
             kind,
             frames: 1,
             size: if decoded { 0 } else { h.payload_len },
@@ -415,7 +417,7 @@ impl Connection {
             decoded,
             chunked: false,
             finishing: false,
-        });
+        }));
         Ok(())
     }
 

@@ -15,9 +15,9 @@ use super::{CloseState, Connection};
 pub(crate) struct Timers {
     /// The last time the caller gave; `None` until the first `handle_timeout`.
     now: Option<Instant>,
-    keepalive: Option<Keepalive>,
-    next_ping: Option<Instant>,
-    pong_deadline: Option<Instant>,
+    /// Keepalive's state, when it is configured (boxed: most connections run without,
+    /// and the connection is moved around whole).
+    keepalive: Option<Box<KeepaliveTimers>>,
     close_deadline: Option<Instant>,
     /// When to [`park`](crate::extension::Extension::park) the extension.
     park_deadline: Option<Instant>,
@@ -28,6 +28,13 @@ pub(crate) struct Timers {
     /// When the incomplete frame or message must be complete
     /// ([`Config::message_timeout`](crate::Config)).
     progress: Progress,
+}
+
+#[derive(Debug)]
+struct KeepaliveTimers {
+    config: Keepalive,
+    next_ping: Option<Instant>,
+    pong_deadline: Option<Instant>,
     pings_sent: u32,
 }
 
@@ -47,15 +54,19 @@ impl Timers {
     pub(crate) fn new(keepalive: Option<Keepalive>) -> Timers {
         Timers {
             now: None,
-            keepalive,
-            next_ping: None,
-            pong_deadline: None,
+            keepalive: keepalive.map(|config| {
+                Box::new(KeepaliveTimers {
+                    config,
+                    next_ping: None,
+                    pong_deadline: None,
+                    pings_sent: 0,
+                })
+            }),
             close_deadline: None,
             park_deadline: None,
             park_deferred: None,
             close_deferred: false,
             progress: Progress::Idle,
-            pings_sent: 0,
         }
     }
 
@@ -85,8 +96,8 @@ impl Timers {
 
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
         [
-            self.next_ping,
-            self.pong_deadline,
+            self.keepalive.as_ref().and_then(|k| k.next_ping),
+            self.keepalive.as_ref().and_then(|k| k.pong_deadline),
             self.close_deadline,
             self.park_deadline,
             self.progress_deadline(),
@@ -158,8 +169,10 @@ impl Connection {
         if let Some(after) = t.park_deferred.take() {
             t.park_deadline = Some(now + after);
         }
-        if let (Some(ka), None, CloseState::Open) = (t.keepalive, t.next_ping, self.close.state) {
-            t.next_ping = Some(now + ka.interval);
+        if let (Some(ka), CloseState::Open) = (t.keepalive.as_mut(), self.close.state)
+            && ka.next_ping.is_none()
+        {
+            ka.next_ping = Some(now + ka.config.interval);
         }
         if let (Progress::Deferred, Some(timeout)) = (t.progress, self.config.message_timeout) {
             t.progress = Progress::Due(now + timeout);
@@ -168,7 +181,7 @@ impl Connection {
             self.timers.progress = Progress::Idle;
             if self.recv.accepting_input() && self.recv.incomplete() {
                 let event = self.fail(Error::MessageTimeout);
-                self.pending.get_or_insert(event);
+                self.pending.get_or_insert_with(|| Box::new(event));
             }
         }
 
@@ -188,26 +201,36 @@ impl Connection {
         if self.timers.close_deadline.is_some_and(|d| d <= now) {
             self.timers.close_deadline = None;
             if let Some(event) = self.on_close_timeout() {
-                self.pending.get_or_insert(event);
+                self.pending.get_or_insert_with(|| Box::new(event));
             }
         }
-        if self.timers.pong_deadline.is_some_and(|d| d <= now) {
-            self.timers.pong_deadline = None;
+        self.on_keepalive_timeout(now);
+    }
+
+    fn on_keepalive_timeout(&mut self, now: Instant) {
+        let Some(ka) = self.timers.keepalive.as_mut() else {
+            return;
+        };
+        if ka.pong_deadline.is_some_and(|d| d <= now) {
+            ka.pong_deadline = None;
             if self.close.state == CloseState::Open {
                 let event = self.fail(Error::KeepaliveTimeout);
-                self.pending.get_or_insert(event);
+                self.pending.get_or_insert_with(|| Box::new(event));
             }
         }
-        if let (Some(ka), Some(at)) = (self.timers.keepalive, self.timers.next_ping)
-            && at <= now
-            && self.close.state == CloseState::Open
-        {
-            self.timers.next_ping = Some(now + ka.interval);
-            if self.timers.pong_deadline.is_none() {
-                self.timers.pings_sent = self.timers.pings_sent.wrapping_add(1);
-                let payload = Bytes::copy_from_slice(&self.timers.pings_sent.to_be_bytes());
-                if self.ping(payload).is_ok() {
-                    self.timers.pong_deadline = Some(now + ka.timeout);
+        let Some(ka) = self.timers.keepalive.as_mut() else {
+            return;
+        };
+        if ka.next_ping.is_some_and(|at| at <= now) && self.close.state == CloseState::Open {
+            ka.next_ping = Some(now + ka.config.interval);
+            if ka.pong_deadline.is_none() {
+                ka.pings_sent = ka.pings_sent.wrapping_add(1);
+                let payload = Bytes::copy_from_slice(&ka.pings_sent.to_be_bytes());
+                let timeout = ka.config.timeout;
+                if self.ping(payload).is_ok()
+                    && let Some(ka) = self.timers.keepalive.as_mut()
+                {
+                    ka.pong_deadline = Some(now + timeout);
                 }
             }
         }
@@ -216,8 +239,10 @@ impl Connection {
     /// Starts the close timer (on leaving the open state); keepalive stops.
     pub(super) fn arm_close_timer(&mut self) {
         let t = &mut self.timers;
-        t.next_ping = None;
-        t.pong_deadline = None;
+        if let Some(ka) = t.keepalive.as_mut() {
+            ka.next_ping = None;
+            ka.pong_deadline = None;
+        }
         match t.now {
             Some(now) => t.close_deadline = Some(now + self.config.close_timeout),
             None => t.close_deferred = true,
@@ -228,9 +253,9 @@ impl Connection {
     #[inline]
     pub(super) fn note_activity(&mut self) {
         if let (Some(ka), Some(now), CloseState::Open) =
-            (self.timers.keepalive, self.timers.now, self.close.state)
+            (self.timers.keepalive.as_mut(), self.timers.now, self.close.state)
         {
-            self.timers.next_ping = Some(now + ka.interval);
+            ka.next_ping = Some(now + ka.config.interval);
         }
     }
 
@@ -260,6 +285,8 @@ impl Connection {
 
     /// A Pong arrived: the keepalive Ping is answered.
     pub(super) fn note_pong(&mut self) {
-        self.timers.pong_deadline = None;
+        if let Some(ka) = self.timers.keepalive.as_mut() {
+            ka.pong_deadline = None;
+        }
     }
 }
