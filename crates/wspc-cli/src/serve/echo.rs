@@ -74,6 +74,9 @@ where
     let mut shutdown = state.shutdown.watch();
     let mut idle = IdleTimer::new(state.config.idle_timeout);
     let mut held: Option<Message> = None;
+    // The shard of the thread the connection starts on (a task that moves to another
+    // thread — only with `--runtime work-stealing` — still counts correctly, atomically).
+    let shard = state.metrics.shard();
     let exit = poll_fn(|cx| {
         if shutdown.poll(cx) {
             return Poll::Ready(Exit::Close("server shutting down"));
@@ -81,7 +84,6 @@ where
         if idle.as_mut().is_some_and(|t| t.poll_expired(cx)) {
             return Poll::Ready(Exit::Close("idle timeout"));
         }
-        let shard = state.metrics.shard();
         for _ in 0..EVENTS_PER_WAKE {
             if let Some(msg) = held.take() {
                 match Pin::new(&mut *ws).poll_ready(cx) {

@@ -252,9 +252,11 @@ impl Connection {
     /// A frame arrived: the peer is alive, so the keepalive Ping can wait.
     #[inline]
     pub(super) fn note_activity(&mut self) {
-        if let (Some(ka), Some(now), CloseState::Open) =
-            (self.timers.keepalive.as_mut(), self.timers.now, self.close.state)
-        {
+        if let (Some(ka), Some(now), CloseState::Open) = (
+            self.timers.keepalive.as_mut(),
+            self.timers.now,
+            self.close.state,
+        ) {
             ka.next_ping = Some(now + ka.config.interval);
         }
     }
