@@ -289,18 +289,17 @@ impl ServerBuilder {
     {
         let mut hs = self.server_handshake();
         let read = async {
-            // Uninitialised: the head is read into it, no 4 KiB zeroed per connection.
-            let mut buf = bytes::BytesMut::with_capacity(4096);
             loop {
-                buf.clear();
-                let n = stream.read_buf(&mut buf).await?;
+                // Straight into the handshake's buffer (no copy), which grows with the
+                // bytes received and has room for at least one: 0 is the end of the stream.
+                let n = stream.read_buf(hs.read_buf()).await?;
                 if n == 0 {
                     return Err(Error::Io(std::io::Error::new(
                         std::io::ErrorKind::UnexpectedEof,
                         "the client closed the connection before a whole request",
                     )));
                 }
-                match hs.feed(&buf[..n]) {
+                match hs.received() {
                     Ok(Some(request)) => return Ok(request),
                     Ok(None) => {}
                     Err(e) => return Err(Error::Handshake(e)),
@@ -374,7 +373,7 @@ impl ServerBuilder {
             Ok(upgrade) => Ok(Incoming::WebSocket(PendingUpgrade {
                 stream,
                 builder: self.clone(),
-                buffered: hs.buffered().to_vec(),
+                handshake: hs,
                 request,
                 upgrade,
             })),
@@ -435,7 +434,8 @@ pub enum Incoming<S> {
 pub struct PendingUpgrade<S> {
     stream: S,
     builder: ServerBuilder,
-    buffered: Vec<u8>,
+    /// The handshake, for the bytes that came behind the head (kept, not copied).
+    handshake: ServerHandshake,
     request: http::Request<()>,
     upgrade: Upgrade,
 }
@@ -459,7 +459,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> PendingUpgrade<S> {
     pub async fn accept(mut self, accept: Accept) -> Result<WebSocket<S>> {
         let (connection, subprotocol) = self
             .builder
-            .finish(&mut self.stream, &self.upgrade, accept, &self.buffered)
+            .finish(
+                &mut self.stream,
+                &self.upgrade,
+                accept,
+                self.handshake.buffered(),
+            )
             .await?;
         Ok(WebSocket::from_connection(self.stream, connection).with_subprotocol(subprotocol))
     }
