@@ -257,7 +257,8 @@ impl ServerBuilder {
     {
         // The same steps as `read_request` and `PendingUpgrade`, with the stream, request
         // and upgrade left in place (no `PendingUpgrade` moved from future to future).
-        let (request, hs) = self.read_head(&mut stream).await?;
+        let mut hs = self.server_handshake();
+        let request = self.read_head(&mut stream, &mut hs).await?;
         // (A valid upgrade has `Upgrade: websocket`: `requests_websocket` holds.)
         let upgrade = match Upgrade::from_request(&request) {
             Ok(upgrade) => upgrade,
@@ -267,12 +268,7 @@ impl ServerBuilder {
             }
         };
         match f(&request, &upgrade) {
-            Ok(accept) => {
-                let (connection, subprotocol) = self
-                    .finish(&mut stream, &upgrade, accept, hs.buffered())
-                    .await?;
-                Ok(WebSocket::from_connection(stream, connection).with_subprotocol(subprotocol))
-            }
+            Ok(accept) => self.finish(stream, &upgrade, accept, hs.buffered()).await,
             Err(response) => {
                 let status = response.status();
                 reject(&mut stream, response, self.settings.handshake_timeout).await?;
@@ -281,26 +277,28 @@ impl ServerBuilder {
         }
     }
 
-    /// Reads the request head; a malformed one gets its error response (400, 431).
-    /// Returns the request and the handshake (holding the bytes that came behind the head).
-    async fn read_head<S>(&self, stream: &mut S) -> Result<(http::Request<()>, ServerHandshake)>
+    /// Reads the request head into `hs` (which keeps the bytes that came behind it); a
+    /// malformed one gets its error response (400, 431). Returns the request.
+    async fn read_head<S>(
+        &self,
+        stream: &mut S,
+        hs: &mut ServerHandshake,
+    ) -> Result<http::Request<()>>
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
-        let mut hs = self.server_handshake();
         let read = async {
-            // Uninitialised: the head is read into it, no 4 KiB zeroed per connection.
-            let mut buf = bytes::BytesMut::with_capacity(4096);
             loop {
-                buf.clear();
-                let n = stream.read_buf(&mut buf).await?;
+                // Straight into the handshake's buffer (no copy), which grows with the
+                // bytes received and has room for at least one: 0 is the end of the stream.
+                let n = stream.read_buf(hs.read_buf()).await?;
                 if n == 0 {
                     return Err(Error::Io(std::io::Error::new(
                         std::io::ErrorKind::UnexpectedEof,
                         "the client closed the connection before a whole request",
                     )));
                 }
-                match hs.feed(&buf[..n]) {
+                match hs.received() {
                     Ok(Some(request)) => return Ok(request),
                     Ok(None) => {}
                     Err(e) => return Err(Error::Handshake(e)),
@@ -314,21 +312,22 @@ impl ServerBuilder {
                 Err(Error::Handshake(e))
             }
             Ok(Err(e)) => Err(e),
-            Ok(Ok(request)) => Ok((request, hs)),
+            Ok(Ok(request)) => Ok(request),
         }
     }
 
     /// Answers a validated `upgrade` (see [`answer`](Self::answer)) on `stream`: writes
     /// the `101` (or the error response of an `accept` that cannot be answered) and
-    /// returns the connection, fed with the bytes that came behind the request, and the
-    /// subprotocol.
+    /// returns the socket, its connection fed with the bytes that came behind the request.
+    /// (The socket is made here: the connection is not moved out of this future and into
+    /// another.)
     async fn finish<S>(
         &self,
-        stream: &mut S,
+        mut stream: S,
         upgrade: &Upgrade,
         accept: Accept,
         buffered: &[u8],
-    ) -> Result<(wspc::Connection, Option<String>)>
+    ) -> Result<WebSocket<S>>
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
@@ -346,10 +345,10 @@ impl ServerBuilder {
                     .await
                     .map_err(|_| Error::Timeout("WebSocket handshake"))??;
                 connection.feed(buffered);
-                Ok((connection, subprotocol))
+                Ok(WebSocket::from_connection(stream, connection).with_subprotocol(subprotocol))
             }
             Err(e) => {
-                write_error(stream, &e, timeout).await;
+                write_error(&mut stream, &e, timeout).await;
                 Err(Error::from(e))
             }
         }
@@ -366,7 +365,8 @@ impl ServerBuilder {
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
-        let (request, hs) = self.read_head(&mut stream).await?;
+        let mut hs = self.server_handshake();
+        let request = self.read_head(&mut stream, &mut hs).await?;
         if !wspc::handshake::requests_websocket(request.headers()) {
             return Ok(Incoming::Http { request, stream });
         }
@@ -374,7 +374,7 @@ impl ServerBuilder {
             Ok(upgrade) => Ok(Incoming::WebSocket(PendingUpgrade {
                 stream,
                 builder: self.clone(),
-                buffered: hs.buffered().to_vec(),
+                handshake: hs,
                 request,
                 upgrade,
             })),
@@ -435,7 +435,8 @@ pub enum Incoming<S> {
 pub struct PendingUpgrade<S> {
     stream: S,
     builder: ServerBuilder,
-    buffered: Vec<u8>,
+    /// The handshake, for the bytes that came behind the head (kept, not copied).
+    handshake: ServerHandshake,
     request: http::Request<()>,
     upgrade: Upgrade,
 }
@@ -456,12 +457,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> PendingUpgrade<S> {
     /// client offered) and headers, permessage-deflate under the builder's policy. Writes
     /// the `101` response and returns the socket. A subprotocol the client did not offer
     /// gets a 400 and an [`Error::Handshake`].
-    pub async fn accept(mut self, accept: Accept) -> Result<WebSocket<S>> {
-        let (connection, subprotocol) = self
-            .builder
-            .finish(&mut self.stream, &self.upgrade, accept, &self.buffered)
-            .await?;
-        Ok(WebSocket::from_connection(self.stream, connection).with_subprotocol(subprotocol))
+    pub async fn accept(self, accept: Accept) -> Result<WebSocket<S>> {
+        self.builder
+            .finish(
+                self.stream,
+                &self.upgrade,
+                accept,
+                self.handshake.buffered(),
+            )
+            .await
     }
 
     /// Rejects the upgrade with `response` (`Connection: close` is added when missing),

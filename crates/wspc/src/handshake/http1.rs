@@ -52,7 +52,7 @@ pub fn parse_request(
     head: &[u8],
     max_headers: usize,
 ) -> Result<http::request::Parts, HandshakeError> {
-    request_parts(head, max_headers, HeaderValue::from_bytes)
+    request_parts(head, max_headers, |t| t.parse(), HeaderValue::from_bytes)
 }
 
 /// [`parse_request`] for a head held in `Bytes`: header values are slices of it, not
@@ -61,14 +61,19 @@ pub fn parse_request_bytes(
     head: &Bytes,
     max_headers: usize,
 ) -> Result<http::request::Parts, HandshakeError> {
-    request_parts(head, max_headers, |v| {
-        HeaderValue::from_maybe_shared(head.slice_ref(v))
-    })
+    request_parts(
+        head,
+        max_headers,
+        // The same parse as `str::parse`, on a slice of the head instead of a copy.
+        |t| Uri::from_maybe_shared(head.slice_ref(t.as_bytes())),
+        |v| HeaderValue::from_maybe_shared(head.slice_ref(v)),
+    )
 }
 
 fn request_parts(
     head: &[u8],
     max_headers: usize,
+    target: impl Fn(&str) -> Result<Uri, http::uri::InvalidUri>,
     value: impl Fn(&[u8]) -> Result<HeaderValue, http::header::InvalidHeaderValue>,
 ) -> Result<http::request::Parts, HandshakeError> {
     with_slots(max_headers, |slots| {
@@ -80,10 +85,7 @@ fn request_parts(
         )?;
         let method = Method::from_bytes(req.method.unwrap_or("").as_bytes())
             .map_err(|_| HandshakeError::MalformedHttp("invalid method".into()))?;
-        let uri: Uri = req
-            .path
-            .unwrap_or("")
-            .parse()
+        let uri = target(req.path.unwrap_or(""))
             .map_err(|_| HandshakeError::MalformedHttp("invalid request target".into()))?;
         let (mut parts, ()) = http::Request::new(()).into_parts();
         parts.method = method;

@@ -245,11 +245,42 @@ pub(crate) fn header_has_token(
         .any(|value| value_has_token(value, token))
 }
 
-/// Whether a header value's comma-separated list holds `token` (case-insensitive).
+/// Whether a header value's comma-separated list holds `token` (case-insensitive): its
+/// elements, with spaces and tabs around them trimmed, compared as ASCII. A value that is
+/// not text (obs-text bytes) holds no token.
 pub(crate) fn value_has_token(value: &HeaderValue, token: &str) -> bool {
-    value
-        .to_str()
-        .is_ok_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+    list_has_token(value.as_bytes(), token.as_bytes())
+}
+
+/// [`value_has_token`] on the value's bytes: one pass, no `str` splitting.
+fn list_has_token(list: &[u8], token: &[u8]) -> bool {
+    if list.eq_ignore_ascii_case(token) {
+        // The usual field, `Upgrade: websocket`: the whole value is the token (text).
+        return true;
+    }
+    let mut found = false;
+    let mut start = 0;
+    for (i, &b) in list.iter().enumerate() {
+        if b == b',' {
+            found = found || element_is(&list[start..i], token);
+            start = i + 1;
+        } else if !(b == b'\t' || (0x20..0x7f).contains(&b)) {
+            // What `HeaderValue::to_str` refuses: not a text value.
+            return false;
+        }
+    }
+    found || element_is(&list[start..], token)
+}
+
+/// Whether a list element, trimmed of spaces and tabs, is `token` (ASCII case-insensitive).
+fn element_is(mut element: &[u8], token: &[u8]) -> bool {
+    while let [b' ' | b'\t', rest @ ..] = element {
+        element = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = element {
+        element = rest;
+    }
+    element.eq_ignore_ascii_case(token)
 }
 
 /// All values of header `name`, as one comma-separated string, if present and text.
@@ -302,6 +333,40 @@ mod tests {
         let b = generate_key();
         assert_ne!(a, b);
         assert_eq!(BASE64.decode(&a).unwrap().len(), 16);
+    }
+
+    #[test]
+    fn token_lists() {
+        let has = |v: &[u8], t: &str| value_has_token(&HeaderValue::from_bytes(v).unwrap(), t);
+        assert!(has(b"Upgrade", "upgrade"));
+        assert!(has(b"keep-alive, Upgrade", "upgrade"));
+        assert!(has(b"keep-alive,Upgrade", "upgrade"));
+        assert!(has(b"\tUPGRADE\t, keep-alive", "upgrade"));
+        assert!(has(b" , ,upgrade,, ", "upgrade"));
+        assert!(has(b"websocket", "websocket"));
+        assert!(!has(b"keep-alive", "upgrade"));
+        assert!(!has(b"upgrades", "upgrade"));
+        assert!(!has(b"up grade", "upgrade"));
+        assert!(!has(b"upgrade;q=1", "upgrade"));
+        assert!(!has(b"", "upgrade"));
+        assert!(!has(b" , ", "upgrade"));
+        // Not text (obs-text): no token, as `to_str` refuses it.
+        assert!(!has(b"upgrade, \xe9", "upgrade"));
+        // The same answers as splitting the text value.
+        for v in [
+            &b"a, upgrade"[..],
+            b"upgrade ,b",
+            b"\t \t",
+            b",",
+            b"Upgrade\t",
+            b"x,\tupgrade\t,y",
+        ] {
+            let text = std::str::from_utf8(v).unwrap();
+            let by_str = text
+                .split(',')
+                .any(|t| t.trim().eq_ignore_ascii_case("upgrade"));
+            assert_eq!(has(v, "upgrade"), by_str, "{text:?}");
+        }
     }
 
     #[test]

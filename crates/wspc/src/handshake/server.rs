@@ -74,7 +74,42 @@ impl ServerHandshake {
         if self.done {
             return Err(HandshakeError::AlreadyComplete);
         }
-        let Some(head) = self.head.feed(data, self.config.limits.max_head_size)? else {
+        if self
+            .head
+            .feed(data, self.config.limits.max_head_size)?
+            .is_none()
+        {
+            return Ok(None);
+        }
+        self.received()
+    }
+
+    /// The buffer to read the request into, for a reader that fills buffers itself (such
+    /// as tokio's `AsyncReadExt::read_buf`) instead of handing bytes to
+    /// [`feed`](Self::feed): append what arrives, then call
+    /// [`received`](Self::received). It has room for at least one byte, grows with the
+    /// bytes received (1 KiB at a time at most) and never past the head size cap.
+    ///
+    /// ```
+    /// use bytes::BufMut;
+    /// use wspc::{Config, ServerHandshake};
+    ///
+    /// let mut handshake = ServerHandshake::new(Config::default());
+    /// handshake.read_buf().put_slice(b"GET /chat HTTP/1.1\r\nHost: example.com\r\n\r\n");
+    /// let request = handshake.received().unwrap().expect("complete request");
+    /// assert_eq!(request.uri().path(), "/chat");
+    /// ```
+    pub fn read_buf(&mut self) -> &mut bytes::BytesMut {
+        self.head.read_buf(self.config.limits.max_head_size)
+    }
+
+    /// [`feed`](Self::feed) for bytes already appended to [`read_buf`](Self::read_buf):
+    /// returns the request once its head is complete.
+    pub fn received(&mut self) -> Result<Option<http::Request<()>>, HandshakeError> {
+        if self.done {
+            return Err(HandshakeError::AlreadyComplete);
+        }
+        let Some(head) = self.head.received(self.config.limits.max_head_size)? else {
             return Ok(None);
         };
         self.done = true;
