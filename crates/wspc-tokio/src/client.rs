@@ -331,8 +331,11 @@ impl ClientBuilder {
             tokio::time::timeout(self.handshake_timeout, connection.open(request))
                 .await
                 .map_err(|_| Error::Timeout("WebSocket handshake"))??;
-        let ws = WebSocket::from_connection(MaybeTlsStream::Http2(stream), established.connection)
-            .with_subprotocol(established.subprotocol);
+        let ws = WebSocket::from_parts(
+            MaybeTlsStream::Http2(stream),
+            established.connection,
+            established.subprotocol,
+        );
         Ok(Some((ws, established.response)))
     }
 
@@ -432,8 +435,7 @@ where
             )));
         }
         if let Some(established) = hs.feed(&buf[..n])? {
-            let ws = WebSocket::from_connection(stream, established.connection)
-                .with_subprotocol(established.subprotocol);
+            let ws = WebSocket::from_parts(stream, established.connection, established.subprotocol);
             return Ok((ws, established.response));
         }
     }

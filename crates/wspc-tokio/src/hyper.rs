@@ -162,10 +162,11 @@ impl IntoFuture for PendingWebSocket {
                 .on_upgrade
                 .await
                 .map_err(|e| Error::Io(std::io::Error::other(e)))?;
-            Ok(
-                WebSocket::from_connection(TokioIo::new(upgraded), self.connection)
-                    .with_subprotocol(self.subprotocol),
-            )
+            Ok(WebSocket::from_parts(
+                TokioIo::new(upgraded),
+                self.connection,
+                self.subprotocol,
+            ))
         })
     }
 }

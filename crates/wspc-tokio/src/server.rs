@@ -345,7 +345,7 @@ impl ServerBuilder {
                     .await
                     .map_err(|_| Error::Timeout("WebSocket handshake"))??;
                 connection.feed(buffered);
-                Ok(WebSocket::from_connection(stream, connection).with_subprotocol(subprotocol))
+                Ok(WebSocket::from_parts(stream, connection, subprotocol))
             }
             Err(e) => {
                 write_error(&mut stream, &e, timeout).await;

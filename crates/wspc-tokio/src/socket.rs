@@ -73,10 +73,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocket<S> {
     /// A socket over `stream` whose opening handshake already happened, running
     /// `connection` (made by [`wspc`]'s handshake or [`Connection::new`]).
     pub fn from_connection(stream: S, connection: Connection) -> WebSocket<S> {
+        WebSocket::from_parts(stream, connection, None)
+    }
+
+    /// [`from_connection`](Self::from_connection) with the selected subprotocol, built in
+    /// place (a `WebSocket` is large: the handshakes do not move it twice).
+    pub(crate) fn from_parts(
+        stream: S,
+        connection: Connection,
+        subprotocol: Option<String>,
+    ) -> WebSocket<S> {
         let deflate = connection.deflate();
         WebSocket {
             driver: Driver::new(stream, connection),
-            subprotocol: None,
+            subprotocol,
             deflate,
         }
     }

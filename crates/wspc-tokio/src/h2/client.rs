@@ -59,8 +59,7 @@ impl Http2Connection {
         request: ClientRequest,
     ) -> Result<(WebSocket<H2Stream>, http::Response<()>)> {
         let (stream, established) = self.open(request).await?;
-        let ws = WebSocket::from_connection(stream, established.connection)
-            .with_subprotocol(established.subprotocol);
+        let ws = WebSocket::from_parts(stream, established.connection, established.subprotocol);
         Ok((ws, established.response))
     }
 

@@ -172,10 +172,11 @@ impl H2PendingUpgrade {
             .respond
             .send_response(response, false)
             .map_err(h2_error)?;
-        Ok(
-            WebSocket::from_connection(H2Stream::new(send, self.body, true), connection)
-                .with_subprotocol(subprotocol),
-        )
+        Ok(WebSocket::from_parts(
+            H2Stream::new(send, self.body, true),
+            connection,
+            subprotocol,
+        ))
     }
 
     /// Rejects the upgrade with `response`.
