@@ -9,7 +9,7 @@
 //! | pulls out what happened | [`poll_event`](Connection::poll_event) |
 //! | queues messages and control frames | [`send`](Connection::send), [`send_fragment`](Connection::send_fragment), [`ping`](Connection::ping), [`pong`](Connection::pong), [`close`](Connection::close) |
 //! | pulls out bytes to write (one vectored write) | [`poll_transmit`](Connection::poll_transmit), [`advance_transmit`](Connection::advance_transmit), [`write_to`](Connection::write_to) |
-//! | passes the time in and asks for the next timer | [`handle_timeout`](Connection::handle_timeout), [`poll_timeout`](Connection::poll_timeout) |
+//! | passes the time in and asks for the next timer (reading the clock only when the engine wants it) | [`handle_timeout`](Connection::handle_timeout), [`poll_timeout`](Connection::poll_timeout), [`wants_time`](Connection::wants_time), [`forget_time`](Connection::forget_time) |
 //! | learns when to close the transport | [`should_close_transport`](Connection::should_close_transport) |
 
 mod closing;
