@@ -12,7 +12,7 @@
 //! buffer), outgoing frames are built and masked by the same connection (taken one at a
 //! time with [`wspc::Connection::pop_frame`]), close codes follow [`wspc::CloseFrame`]'s
 //! rules, and the handshake headers are checked by [`wspc::ClientHandshake`] and
-//! [`wspc::Request::validate`].
+//! [`wspc::handshake::Upgrade`].
 //!
 //! ## A client and a server, in memory
 //!

@@ -2,7 +2,7 @@
 //!
 //! The key is XORed as a 32-bit word over blocks of 256 bytes, so the compiler emits
 //! vector code with the key in one register. On x86-64 CPUs with AVX2 (detected at run
-//! time) the same safe loop is compiled for 32-byte lanes ([`simd`], the one place that
+//! time) the same safe loop is compiled for 32-byte lanes (`simd`, the one place that
 //! needs `unsafe`: calling code compiled for a CPU feature); elsewhere it runs on the
 //! target's baseline lanes (16-byte SSE2 on x86-64).
 

@@ -118,7 +118,7 @@ impl From<Vec<u8>> for Message {
 }
 
 /// A piece of a data message, handed out in streaming mode
-/// ([`Config::streaming`](crate::Config::streaming)) as soon as its bytes have arrived.
+/// ([`Config::delivery`](crate::Config::delivery)) as soon as its bytes have arrived.
 ///
 /// The pieces of one message concatenate to its payload. Text is validated as it arrives
 /// (unless validation is disabled), but a piece may end in the middle of a UTF-8 sequence;
