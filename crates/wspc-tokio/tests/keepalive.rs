@@ -123,6 +123,20 @@ where
     }
 }
 
+/// A client on `io` with no timer but the close timeout.
+async fn client_with_close_timeout(
+    io: tokio::io::DuplexStream,
+    close_timeout: Duration,
+) -> wspc_tokio::WebSocket<tokio::io::DuplexStream> {
+    let (ws, _) = ClientBuilder::new("ws://127.0.0.1/")
+        .unwrap()
+        .options(Options::default().close_timeout(close_timeout))
+        .connect_on(io)
+        .await
+        .unwrap();
+    ws
+}
+
 #[tokio::test(start_paused = true)]
 async fn close_timeout_when_the_peer_never_answers() {
     let (a, b) = duplex(64 * 1024);
@@ -132,12 +146,7 @@ async fn close_timeout_when_the_peer_never_answers() {
         tokio::time::sleep(Duration::from_secs(30)).await;
         drop(s);
     });
-    let (mut ws, _) = ClientBuilder::new("ws://127.0.0.1/")
-        .unwrap()
-        .options(Options::default().close_timeout(Duration::from_millis(200)))
-        .connect_on(a)
-        .await
-        .unwrap();
+    let mut ws = client_with_close_timeout(a, Duration::from_millis(200)).await;
     let start = Instant::now();
     let err = ws.close(CloseCode::NORMAL, "").await.unwrap_err();
     assert!(matches!(err, Error::Timeout("close handshake")), "{err:?}");
@@ -164,12 +173,7 @@ async fn a_close_from_a_server_that_keeps_the_connection_open_times_out() {
         tokio::time::sleep(Duration::from_secs(30)).await;
         drop(s);
     });
-    let (mut ws, _) = ClientBuilder::new("ws://127.0.0.1/")
-        .unwrap()
-        .options(Options::default().close_timeout(Duration::from_millis(200)))
-        .connect_on(a)
-        .await
-        .unwrap();
+    let mut ws = client_with_close_timeout(a, Duration::from_millis(200)).await;
     let start = Instant::now();
     assert!(matches!(ws.recv().await, Some(Ok(Message::Pong(_)))));
     assert_eq!(ws.recv().await.unwrap().unwrap(), Message::text("hi"));
