@@ -85,6 +85,28 @@ fn slowloris_on_handshake_slots_does_not_lock_out_legitimate_clients() {
         let _ = s.write_all(b"G");
         slow.push(s);
     }
+    // The slow sockets are spread over the worker threads' listeners, and each takes its
+    // slot when its thread gets to it. Wait until all 150 have: with 16 slots, 134 of
+    // them are then closed, evicted. Otherwise a lagging thread would push the
+    // legitimate client out, as an attacker opening 16 more connections right then would.
+    let mut closed = vec![false; slow.len()];
+    for s in &slow {
+        s.set_nonblocking(true).unwrap();
+    }
+    for sweep in 0.. {
+        for (s, closed) in slow.iter_mut().zip(closed.iter_mut()) {
+            let mut byte = [0u8; 1];
+            match s.read(&mut byte) {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                _ => *closed = true,
+            }
+        }
+        if closed.iter().filter(|c| **c).count() >= 134 {
+            break;
+        }
+        assert!(sweep < 800, "the slow connections were not all taken in");
+        std::thread::sleep(Duration::from_millis(25));
+    }
     let mut legit = open(&server);
     assert_eq!(status_line(&mut legit), "HTTP/1.1 101 Switching Protocols");
     legit.write_all(&text_frame(b"served")).unwrap();
