@@ -113,7 +113,16 @@ fn connect_fails_with_a_one_line_reason_when_nothing_listens() {
 
 #[test]
 fn shutdown_closes_connections_with_1001() {
-    let mut server = Server::start(&[]);
+    shutdown_closes_connections_with_1001_on(&["--threads", "2"]);
+}
+
+#[test]
+fn with_one_thread_the_main_thread_serves_and_shuts_down() {
+    shutdown_closes_connections_with_1001_on(&["--threads", "1"]);
+}
+
+fn shutdown_closes_connections_with_1001_on(args: &[&str]) {
+    let mut server = Server::start(args);
     let dir = TempDir::new("shutdown");
     // A client that stays connected (its stdin stays open) until the server stops.
     let mut child = Command::new(WSPC)
@@ -129,6 +138,15 @@ fn shutdown_closes_connections_with_1001() {
     while !server.log().contains("open") {
         assert!(std::time::Instant::now() < until, "{}", server.log());
         std::thread::sleep(Duration::from_millis(20));
+    }
+    #[cfg(target_os = "linux")]
+    {
+        // The worker threads, plus the main thread (signals) when there are several.
+        let threads = std::fs::read_dir(format!("/proc/{}/task", server.pid()))
+            .unwrap()
+            .count();
+        let expected = if args.contains(&"1") { 1 } else { 3 };
+        assert_eq!(threads, expected, "{args:?}");
     }
     let status = server.terminate().expect("serve exits after SIGTERM");
     assert!(status.success(), "{status:?}\n{}", server.log());

@@ -97,6 +97,11 @@ impl Server {
         );
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn url(&self) -> String {
         format!("ws://127.0.0.1:{}/", self.port)
     }
