@@ -10,6 +10,7 @@ mod bench;
 mod connect;
 mod cpu;
 mod histogram;
+mod log;
 mod serve;
 
 use std::path::PathBuf;
@@ -266,14 +267,7 @@ fn init_logging(verbose: u8, quiet: &str) {
         1 => "debug",
         _ => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_target(false)
-        .init();
+    log::init(default);
 }
 
 fn main() -> ExitCode {

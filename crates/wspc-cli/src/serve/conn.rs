@@ -16,6 +16,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use wspc_tokio::{Accept, CloseCode, CloseFrame, Error as WsError, Incoming, WebSocket};
 
+use super::peer::Peer;
 use super::{Mode, State, TaskGuard, broadcast, echo, h2, http};
 
 /// How a WebSocket ended, for the log.
@@ -74,8 +75,9 @@ where
 }
 
 /// Serves one accepted TCP connection to its end.
-pub(crate) async fn serve(state: Arc<State>, tcp: TcpStream, peer: SocketAddr) {
+pub(crate) async fn serve(state: Arc<State>, tcp: TcpStream, addr: SocketAddr) {
     let _task = TaskGuard::new(&state);
+    let peer = Peer::new(addr);
     let id = state.next_id.fetch_add(1, Ordering::Relaxed);
     if state.open.load(Ordering::Acquire) >= state.config.max_connections {
         tracing::warn!(id, %peer, "refused: --max-connections reached");
@@ -158,7 +160,7 @@ impl<S> Drop for Open<'_, S> {
     }
 }
 
-async fn connection<S>(state: &Arc<State>, stream: S, peer: SocketAddr, id: u64)
+async fn connection<S>(state: &Arc<State>, stream: S, peer: Peer, id: u64)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -169,7 +171,7 @@ where
 }
 
 /// Runs an open WebSocket's echo or broadcast loop and logs how it ended.
-pub(crate) async fn run<S>(state: &Arc<State>, mut open: Open<'_, S>, peer: SocketAddr, id: u64)
+pub(crate) async fn run<S>(state: &Arc<State>, mut open: Open<'_, S>, peer: Peer, id: u64)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -187,7 +189,7 @@ where
 async fn handshake<'a, S>(
     state: &'a Arc<State>,
     stream: S,
-    peer: SocketAddr,
+    peer: Peer,
     id: u64,
 ) -> Option<Open<'a, S>>
 where
@@ -249,7 +251,7 @@ where
 
 /// Counts a WebSocket about to be accepted in `--max-connections`; `false` (counted and
 /// logged as refused) when they are all taken.
-pub(crate) fn admit(state: &State, peer: SocketAddr, id: u64) -> bool {
+pub(crate) fn admit(state: &State, peer: Peer, id: u64) -> bool {
     if state.open.fetch_add(1, Ordering::AcqRel) >= state.config.max_connections {
         state.open.fetch_sub(1, Ordering::AcqRel);
         state
@@ -274,7 +276,7 @@ pub(crate) fn opened<'a, S>(
     state: &'a State,
     accepted: Result<WebSocket<S>, WsError>,
     path: String,
-    peer: SocketAddr,
+    peer: Peer,
     id: u64,
     http: &str,
 ) -> Option<Open<'a, S>> {

@@ -4,7 +4,6 @@
 //! metrics, 404). Several WebSockets share one connection, one stream each, each counted
 //! in `--max-connections`.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -13,10 +12,11 @@ use wspc_tokio::Accept;
 use wspc_tokio::h2::{H2Incoming, serve_connection_until};
 
 use super::conn::{admit, opened, run};
+use super::peer::Peer;
 use super::{State, TaskGuard, http};
 
 /// Serves one HTTP/2 connection (`id`) to its end.
-pub(crate) async fn connection<S>(state: &Arc<State>, io: S, peer: SocketAddr, id: u64)
+pub(crate) async fn connection<S>(state: &Arc<State>, io: S, peer: Peer, id: u64)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -34,7 +34,7 @@ where
 }
 
 /// One stream of connection `id`.
-async fn stream(state: Arc<State>, incoming: H2Incoming, peer: SocketAddr, id: u64) {
+async fn stream(state: Arc<State>, incoming: H2Incoming, peer: Peer, id: u64) {
     let _task = TaskGuard::new(&state);
     match incoming {
         H2Incoming::WebSocket(pending) => {

@@ -9,6 +9,7 @@
 //! | `listen.rs` | listeners (`SO_REUSEPORT` per core) and the accept loop |
 //! | `slots.rs` | handshake slots: connections still in the opening handshake |
 //! | `conn.rs` | one connection: TLS, the request, plain HTTP or an upgrade, the log line |
+//! | `peer.rs` | the peer's address and its text, rendered once for the log lines |
 //! | `http.rs` | every plain-HTTP response (console, 404, 405, 503, metrics) |
 //! | `echo.rs` | the echo loop |
 //! | `broadcast.rs` | a broadcast subscriber's loop |
@@ -28,6 +29,7 @@ mod h2;
 mod http;
 mod listen;
 mod metrics;
+mod peer;
 mod slots;
 mod topics;
 mod wake;
