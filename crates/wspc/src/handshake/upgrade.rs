@@ -8,8 +8,6 @@
 
 use std::sync::Arc;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use http::header::{
     CONNECTION, HOST, HeaderValue, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_EXTENSIONS,
     SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE,
@@ -271,8 +269,7 @@ impl Upgrade {
             (1, Some(key)) => key.to_str().map_err(|_| HandshakeError::InvalidKey)?.trim(),
             _ => return Err(HandshakeError::InvalidKey),
         };
-        // 16 bytes are 24 base64 characters (padding required); decoded on the stack.
-        if key.len() != 24 || !matches!(BASE64.decode_slice(key, &mut [0u8; 18]), Ok(16)) {
+        if !super::is_key(key.as_bytes()) {
             return Err(HandshakeError::InvalidKey);
         }
         let accept = accept_key_bytes(key.as_bytes());
