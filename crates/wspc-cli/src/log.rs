@@ -29,6 +29,8 @@ use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
 use tracing_subscriber::registry::LookupSpan;
 
+use crate::stack_text::StackText;
+
 /// Logging on stderr at `default` (an `EnvFilter` directive such as `info`) unless
 /// `RUST_LOG` says otherwise.
 pub(crate) fn init(default: &str) {
@@ -232,7 +234,7 @@ impl Visitor<'_> {
             return;
         }
         self.result = self.name(field).and_then(|()| {
-            let mut small = Small::default();
+            let mut small = StackText::<SMALL>::new();
             match small.write_fmt(value) {
                 Ok(()) => Escaping(&mut self.writer).write_str(small.as_str()),
                 Err(fmt::Error) => Escaping(&mut self.writer).write_fmt(value),
@@ -249,41 +251,8 @@ impl Visitor<'_> {
     }
 }
 
-/// Up to `SMALL` bytes of formatted text; writing more is an error.
-struct Small {
-    bytes: [u8; SMALL],
-    len: usize,
-}
-
+/// The longest value formatted on the stack before it is escaped and written.
 const SMALL: usize = 128;
-
-impl Default for Small {
-    fn default() -> Self {
-        Small {
-            bytes: [0; SMALL],
-            len: 0,
-        }
-    }
-}
-
-impl Small {
-    fn as_str(&self) -> &str {
-        // Only whole `str`s were copied in, so this never fails.
-        std::str::from_utf8(self.bytes.get(..self.len).unwrap_or_default()).unwrap_or_default()
-    }
-}
-
-impl fmt::Write for Small {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let end = self.len + s.len();
-        self.bytes
-            .get_mut(self.len..end)
-            .ok_or(fmt::Error)?
-            .copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
-}
 
 impl Visit for Visitor<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {

@@ -12,6 +12,7 @@ mod cpu;
 mod histogram;
 mod log;
 mod serve;
+mod stack_text;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

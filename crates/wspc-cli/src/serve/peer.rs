@@ -3,8 +3,10 @@
 //! `SocketAddr` formatting (seven pieces through `fmt`, each a call chain) cost about
 //! 1,250 instructions a line in the handshake profile (issue 13).
 
-use std::fmt;
-use std::net::{IpAddr, SocketAddr};
+use std::fmt::{self, Write as _};
+use std::net::{IpAddr, SocketAddr, SocketAddrV4};
+
+use crate::stack_text::StackText;
 
 /// Room for the longest text of a socket address,
 /// `[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff%4294967295]:65535` (58 bytes).
@@ -14,97 +16,48 @@ const MAX: usize = 64;
 #[derive(Clone, Copy)]
 pub(crate) struct Peer {
     addr: SocketAddr,
-    text: [u8; MAX],
-    len: u8,
+    text: StackText<MAX>,
 }
 
 impl Peer {
     /// The peer's address, `std`'s text of it.
     pub(crate) fn new(addr: SocketAddr) -> Self {
-        let mut peer = Peer {
-            addr,
-            text: [0; MAX],
-            len: 0,
+        let mut text = StackText::new();
+        // The longest text fits: neither can fail.
+        let _ = match addr {
+            SocketAddr::V4(v4) => write_v4(&mut text, v4),
+            SocketAddr::V6(_) => write!(text, "{addr}"),
         };
-        match addr {
-            SocketAddr::V4(v4) => {
-                for (i, octet) in v4.ip().octets().into_iter().enumerate() {
-                    if i > 0 {
-                        peer.push(b".");
-                    }
-                    peer.push_decimal(u32::from(octet));
-                }
-                peer.push(b":");
-                peer.push_decimal(u32::from(v4.port()));
-            }
-            SocketAddr::V6(_) => {
-                if fmt::Write::write_fmt(&mut peer, format_args!("{addr}")).is_err() {
-                    // Not reached: the longest text fits.
-                    peer.len = 0;
-                    peer.push(b"?");
-                }
-            }
-        }
-        peer
+        Peer { addr, text }
     }
 
     /// The peer's IP address.
     pub(crate) fn ip(&self) -> IpAddr {
         self.addr.ip()
     }
-
-    fn as_str(&self) -> &str {
-        // Only ASCII was copied in.
-        std::str::from_utf8(&self.text[..usize::from(self.len)]).unwrap_or("?")
-    }
-
-    /// Appends `bytes`; false (nothing appended) when they do not fit.
-    fn push(&mut self, bytes: &[u8]) -> bool {
-        let at = usize::from(self.len);
-        match self.text.get_mut(at..at + bytes.len()) {
-            Some(room) => {
-                room.copy_from_slice(bytes);
-                self.len += bytes.len() as u8;
-                true
-            }
-            None => false,
-        }
-    }
-
-    fn push_decimal(&mut self, mut n: u32) {
-        let mut digits = [0u8; 10];
-        let mut start = digits.len();
-        loop {
-            start -= 1;
-            digits[start] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        self.push(&digits[start..]);
-    }
 }
 
-impl fmt::Write for Peer {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        if self.push(s.as_bytes()) {
-            Ok(())
-        } else {
-            Err(fmt::Error)
+/// `a.b.c.d:port` without `fmt`'s machinery.
+fn write_v4(text: &mut StackText<MAX>, v4: SocketAddrV4) -> fmt::Result {
+    for (i, octet) in v4.ip().octets().into_iter().enumerate() {
+        if i > 0 {
+            text.write_str(".")?;
         }
+        text.push_decimal(octet.into())?;
     }
+    text.write_str(":")?;
+    text.push_decimal(v4.port().into())
 }
 
 impl fmt::Display for Peer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.write_str(self.text.as_str())
     }
 }
 
 impl fmt::Debug for Peer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.write_str(self.text.as_str())
     }
 }
 
