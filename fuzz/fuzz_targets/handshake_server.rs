@@ -1,12 +1,15 @@
 //! The server's opening-handshake parser (`ServerHandshake::feed`) on arbitrary bytes,
 //! split at fuzzer-chosen points. Invariants: the verdict does not depend on how the
-//! bytes are split; the parser never holds more than the head limit; a request it
-//! accepts yields a well-formed 101 response that a client reading it would take.
+//! bytes are split; the parser never holds more than the head limit; reading the head
+//! straight into an `Upgrade` (`received_upgrade`) gives the verdict of the upgrade rules
+//! on its `http` values; a request it accepts yields a well-formed 101 response that a
+//! client reading it would take.
 
 #![no_main]
 
 use std::sync::Arc;
 
+use bytes::BufMut;
 use libfuzzer_sys::fuzz_target;
 use wspc::deflate::DeflateServer;
 use wspc::{Accept, Config, Limits, ServerHandshake};
@@ -56,6 +59,24 @@ fuzz_target!(|input: &[u8]| {
             assert_eq!(a.headers(), b.headers());
         }
         (a, b) => panic!("split changed the verdict: {a:?} vs {b:?}"),
+    }
+    if let Ok(Some(request)) = &once {
+        // A server that answers nothing but upgrades reads the same head straight into
+        // an `Upgrade`: the verdict, and the error, are those of the rules on the
+        // request's `http` values.
+        let head = &data[..data.len() - whole.buffered().len()];
+        let mut direct = server(Limits {
+            max_head_size: head.len().max(16),
+            ..limits
+        });
+        direct.read_buf().put_slice(head);
+        let upgrade = direct
+            .received_upgrade()
+            .map(|u| u.expect("a whole head"));
+        assert_eq!(
+            format!("{upgrade:?}"),
+            format!("{:?}", wspc::Upgrade::from_request(request))
+        );
     }
     if let Ok(Some(request)) = once
         && wspc::Upgrade::from_request(&request).is_ok()

@@ -230,7 +230,8 @@ impl ServerBuilder {
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
-        self.accept_with(stream, |_, _| Ok(Accept::default())).await
+        // As `accept_with`, boxed; the request is never turned into `http` values.
+        Box::pin(self.accept_inner(stream)).await
     }
 
     /// Accepts a connection after `f` looked at the request, as [`accept_with`].
@@ -247,6 +248,18 @@ impl ServerBuilder {
         Box::pin(self.accept_with_inner(stream, f)).await
     }
 
+    async fn accept_inner<S>(&self, mut stream: S) -> Result<WebSocket<S>>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        let mut hs = self.server_handshake();
+        let upgrade = self
+            .read_head(&mut stream, &mut hs, ServerHandshake::received_upgrade)
+            .await?;
+        self.finish(stream, &upgrade, Accept::default(), hs.buffered())
+            .await
+    }
+
     async fn accept_with_inner<S, F>(&self, mut stream: S, f: F) -> Result<WebSocket<S>>
     where
         S: AsyncRead + AsyncWrite + Unpin,
@@ -258,7 +271,9 @@ impl ServerBuilder {
         // The same steps as `read_request` and `PendingUpgrade`, with the stream, request
         // and upgrade left in place (no `PendingUpgrade` moved from future to future).
         let mut hs = self.server_handshake();
-        let request = self.read_head(&mut stream, &mut hs).await?;
+        let request = self
+            .read_head(&mut stream, &mut hs, ServerHandshake::received)
+            .await?;
         // (A valid upgrade has `Upgrade: websocket`: `requests_websocket` holds.)
         let upgrade = match Upgrade::from_request(&request) {
             Ok(upgrade) => upgrade,
@@ -277,13 +292,15 @@ impl ServerBuilder {
         }
     }
 
-    /// Reads the request head into `hs` (which keeps the bytes that came behind it); a
-    /// malformed one gets its error response (400, 431). Returns the request.
-    async fn read_head<S>(
+    /// Reads the request head into `hs` (which keeps the bytes that came behind it) until
+    /// `complete` (the handshake's `received` or `received_upgrade`) has its result; an
+    /// error gets its response (400, 405, 426, 431).
+    async fn read_head<S, T>(
         &self,
         stream: &mut S,
         hs: &mut ServerHandshake,
-    ) -> Result<http::Request<()>>
+        complete: fn(&mut ServerHandshake) -> std::result::Result<Option<T>, HandshakeError>,
+    ) -> Result<T>
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
@@ -298,7 +315,7 @@ impl ServerBuilder {
                         "the client closed the connection before a whole request",
                     )));
                 }
-                match hs.received() {
+                match complete(hs) {
                     Ok(Some(request)) => return Ok(request),
                     Ok(None) => {}
                     Err(e) => return Err(Error::Handshake(e)),
@@ -312,7 +329,7 @@ impl ServerBuilder {
                 Err(Error::Handshake(e))
             }
             Ok(Err(e)) => Err(e),
-            Ok(Ok(request)) => Ok(request),
+            Ok(Ok(done)) => Ok(done),
         }
     }
 
@@ -366,7 +383,9 @@ impl ServerBuilder {
         S: AsyncRead + AsyncWrite + Unpin,
     {
         let mut hs = self.server_handshake();
-        let request = self.read_head(&mut stream, &mut hs).await?;
+        let request = self
+            .read_head(&mut stream, &mut hs, ServerHandshake::received)
+            .await?;
         if !wspc::handshake::requests_websocket(request.headers()) {
             return Ok(Incoming::Http { request, stream });
         }

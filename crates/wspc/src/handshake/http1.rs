@@ -28,7 +28,7 @@ use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, HeaderName, HeaderValue};
 use http::{HeaderMap, Method, StatusCode, Uri, Version};
 
-use super::HandshakeError;
+use super::{HandshakeError, Upgrade};
 
 /// Header slots kept on the stack; more (a raised `max_headers`) go on the heap.
 const STACK_HEADERS: usize = 128;
@@ -68,6 +68,47 @@ pub fn parse_request_bytes(
         |t| Uri::from_maybe_shared(head.slice_ref(t.as_bytes())),
         |v| HeaderValue::from_maybe_shared(head.slice_ref(v)),
     )
+}
+
+/// Parses a complete request head that should be a WebSocket upgrade straight into the
+/// [`Upgrade`], for a server that answers nothing else and does not look at the
+/// request: a clean upgrade (the usual case) is validated on the parser's fields,
+/// without building `http` values; anything else goes through [`parse_request_bytes`]
+/// and [`Upgrade::from_parts`], so every verdict, and every error, is theirs.
+pub(crate) fn parse_upgrade_bytes(
+    head: &Bytes,
+    max_headers: usize,
+) -> Result<Upgrade, HandshakeError> {
+    if let Some(upgrade) = clean_upgrade(head, max_headers) {
+        return Ok(upgrade);
+    }
+    Upgrade::from_parts(&parse_request_bytes(head, max_headers)?)
+}
+
+/// The upgrade of a head that [`parse_request_bytes`] would parse and
+/// [`Upgrade::from_parts`] accept, found on the parser's fields; `None` when the head
+/// is anything else (or might be: a head of 64 KiB or more, where `http`'s limits on
+/// the lengths of a name and a target could refuse what the parser took).
+fn clean_upgrade(head: &Bytes, max_headers: usize) -> Option<Upgrade> {
+    if head.len() >= usize::from(u16::MAX) {
+        return None;
+    }
+    with_slots(max_headers, |slots| {
+        let mut req = httparse::Request::new(&mut []);
+        let parsed = httparse::ParserConfig::default()
+            .parse_request_with_uninit_headers(&mut req, head, slots);
+        if !matches!(parsed, Ok(httparse::Status::Complete(_)))
+            || req.method != Some("GET")
+            || req.version != Some(1)
+        {
+            return None;
+        }
+        // The target is checked as `parse_request_bytes` checks it.
+        Uri::from_maybe_shared(head.slice_ref(req.path?.as_bytes())).ok()?;
+        // The parser's names are tokens and its values the bytes `HeaderValue` takes:
+        // every field would become an `http` value.
+        Upgrade::from_parsed_fields(req.headers)
+    })
 }
 
 fn request_parts(
@@ -253,6 +294,88 @@ fn header_map(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What `parse_upgrade_bytes` must equal: the request as `http` values, then the
+    /// upgrade rules on them.
+    fn through_http(head: &Bytes, max_headers: usize) -> Result<Upgrade, HandshakeError> {
+        Upgrade::from_parts(&parse_request_bytes(head, max_headers)?)
+    }
+
+    fn same_verdict(head: &[u8], max_headers: usize) {
+        let head = Bytes::copy_from_slice(head);
+        let direct = parse_upgrade_bytes(&head, max_headers);
+        let general = through_http(&head, max_headers);
+        assert_eq!(
+            format!("{direct:?}"),
+            format!("{general:?}"),
+            "{:?}",
+            String::from_utf8_lossy(&head)
+        );
+    }
+
+    /// Clean upgrades of several shapes: each takes the direct way.
+    const UPGRADES: &[&[u8]] = &[
+        b"GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n\
+          Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+          Origin: http://example.com\r\nSec-WebSocket-Protocol: chat, superchat\r\n\
+          Sec-WebSocket-Version: 13\r\n\r\n",
+        b"GET / HTTP/1.1\r\nhost: a\r\nupgrade: websocket\r\nconnection: upgrade\r\n\
+          sec-websocket-key: AAAAAAAAAAAAAAAAAAAAAA==\r\nsec-websocket-version: 13\r\n\r\n",
+        b"GET /a/b?c=d&e HTTP/1.1\r\nHOST: x:80\r\nUPGRADE: WebSocket\r\n\
+          CONNECTION: keep-alive,\tUpgrade \r\nSEC-WEBSOCKET-VERSION:  13 \r\n\
+          SEC-WEBSOCKET-KEY:  x3JJHMbDL1EzLkh9GBhXDw== \r\n\
+          Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\
+          Sec-WebSocket-Extensions: x-foo\r\nSec-WebSocket-Protocol: a\r\n\
+          Sec-WebSocket-Protocol: b ,, c\r\n\r\n",
+        b"GET http://example.com/chat?x=1 HTTP/1.1\r\nHost: example.com\r\n\
+          Connection: Upgrade\r\nUpgrade: websocket\r\nX-Obs: caf\xc3\xa9\r\n\
+          Sec-WebSocket-Version: 13\r\nSec-WebSocket-Version: \xff\r\n\
+          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+          Sec-WebSocket-Extensions: permessage-deflate; =broken\r\n\r\n",
+    ];
+
+    #[test]
+    fn upgrade_on_parsed_fields_equals_upgrade_on_http_values() {
+        for head in UPGRADES {
+            let bytes = Bytes::from_static(head);
+            assert!(clean_upgrade(&bytes, 32).is_some(), "{bytes:?}");
+            same_verdict(head, 32);
+        }
+        // Every one-byte change (a set of telling bytes) and every one-byte deletion of
+        // each: the verdict, and the error when there is one, are those of `http`
+        // values and the upgrade rules on them.
+        let telling = [
+            0u8, b'\t', b' ', b':', b',', b';', b'\r', b'\n', b'a', b'A', b'=', b'1', b'3', b'/',
+            b'?', b'#', b'"', 0x7f, 0x80, 0xff,
+        ];
+        for head in UPGRADES {
+            let mut bytes = head.to_vec();
+            for at in 0..bytes.len() {
+                let was = bytes[at];
+                for &b in &telling {
+                    bytes[at] = b;
+                    same_verdict(&bytes, 32);
+                }
+                bytes[at] = was;
+                let mut shorter = bytes.clone();
+                shorter.remove(at);
+                same_verdict(&shorter, 32);
+            }
+            // Too many fields for the cap.
+            same_verdict(head, 3);
+        }
+        // Names and values that only `http` types refuse, and the request line's forms.
+        for head in [
+            &b"GET / HTTP/1.0\r\nHost: a\r\n\r\n"[..],
+            b"GET / HTTP/1.1\r\n: empty\r\n\r\n",
+            b"get / HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"CONNECT a:1 HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"GET * HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"GET /\x7f HTTP/1.1\r\nHost: a\r\n\r\n",
+        ] {
+            same_verdict(head, 32);
+        }
+    }
 
     #[test]
     fn request_round_trip() {

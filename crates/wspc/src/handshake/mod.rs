@@ -10,6 +10,7 @@
 //! right behind the head for the [`Connection`](crate::Connection) they produce.
 
 mod client;
+mod fields;
 mod head;
 pub mod http1;
 mod server;
@@ -24,6 +25,8 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use http::header::{CONNECTION, CONTENT_TYPE, HeaderValue, SEC_WEBSOCKET_PROTOCOL, UPGRADE};
 use http::{HeaderMap, StatusCode, Version};
 use sha1::{Digest, Sha1};
+
+use fields::Fields;
 
 /// The GUID RFC 6455 §1.3 appends to the key.
 const GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -280,7 +283,7 @@ pub(crate) fn value_has_token(value: &HeaderValue, token: &str) -> bool {
 }
 
 /// [`value_has_token`] on the value's bytes: one pass, no `str` splitting.
-fn list_has_token(list: &[u8], token: &[u8]) -> bool {
+pub(crate) fn list_has_token(list: &[u8], token: &[u8]) -> bool {
     if list.eq_ignore_ascii_case(token) {
         // The usual field, `Upgrade: websocket`: the whole value is the token (text).
         return true;
@@ -311,11 +314,11 @@ fn element_is(mut element: &[u8], token: &[u8]) -> bool {
 }
 
 /// All values of header `name`, as one comma-separated string, if present and text.
-pub(crate) fn header_joined(
-    headers: &HeaderMap,
+pub(crate) fn header_joined<'a, F: Fields + ?Sized>(
+    headers: &'a F,
     name: http::header::HeaderName,
-) -> Option<std::borrow::Cow<'_, str>> {
-    let mut values = headers.get_all(name).iter().filter_map(|v| v.to_str().ok());
+) -> Option<std::borrow::Cow<'a, str>> {
+    let mut values = headers.values_of(&name).filter_map(fields::text);
     let first = values.next()?;
     match values.next() {
         // The usual case, one field: no copy.
@@ -332,11 +335,10 @@ pub(crate) fn header_joined(
 }
 
 /// The subprotocols listed in `Sec-WebSocket-Protocol` fields, in order.
-pub(crate) fn subprotocol_list(headers: &HeaderMap) -> impl Iterator<Item = &str> {
+pub(crate) fn subprotocol_list<F: Fields + ?Sized>(headers: &F) -> impl Iterator<Item = &str> {
     headers
-        .get_all(SEC_WEBSOCKET_PROTOCOL)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
+        .values_of(&SEC_WEBSOCKET_PROTOCOL)
+        .filter_map(fields::text)
         .flat_map(|v| v.split(','))
         .map(str::trim)
         .filter(|p| !p.is_empty())

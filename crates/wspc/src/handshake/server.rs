@@ -117,6 +117,45 @@ impl ServerHandshake {
         Ok(Some(http::Request::from_parts(parts, ())))
     }
 
+    /// [`received`](Self::received) for a server that answers nothing but WebSocket
+    /// upgrades and does not look at the request: the validated [`Upgrade`] once the head
+    /// is complete. A request that is not a valid upgrade is the error that says why (its
+    /// [`response`](HandshakeError::response) is the answer), as
+    /// [`Upgrade::from_request`] on the request [`received`](Self::received) returns
+    /// would be; a clean upgrade, the usual case, is validated without building `http`
+    /// values (about a seventh of a handshake's instructions).
+    ///
+    /// ```
+    /// use bytes::BufMut;
+    /// use wspc::{Accept, Config, ServerHandshake};
+    ///
+    /// let mut handshake = ServerHandshake::new(Config::default());
+    /// handshake.read_buf().put_slice(
+    ///     b"GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\n\
+    ///       Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+    ///       Sec-WebSocket-Version: 13\r\n\r\n",
+    /// );
+    /// let upgrade = handshake.received_upgrade().unwrap().expect("complete request");
+    /// let mut response = Vec::new();
+    /// let _connection = upgrade.accept_into(Accept::default(), Config::default(), &mut response);
+    /// assert!(response.starts_with(b"HTTP/1.1 101 Switching Protocols\r\n"));
+    ///
+    /// let mut handshake = ServerHandshake::new(Config::default());
+    /// handshake.read_buf().put_slice(b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n");
+    /// let error = handshake.received_upgrade().unwrap_err();
+    /// assert_eq!(error.status(), Some(http::StatusCode::BAD_REQUEST));
+    /// ```
+    pub fn received_upgrade(&mut self) -> Result<Option<Upgrade>, HandshakeError> {
+        if self.done {
+            return Err(HandshakeError::AlreadyComplete);
+        }
+        let Some(head) = self.head.received(self.config.limits.max_head_size)? else {
+            return Ok(None);
+        };
+        self.done = true;
+        http1::parse_upgrade_bytes(head, self.config.limits.max_headers).map(Some)
+    }
+
     /// Accepts `request`: validates it as an [`Upgrade`], negotiates extensions (unless
     /// `accept` carries one already), and returns the `101 Switching Protocols` response
     /// to write and the connection (holding any bytes that arrived after the request). On

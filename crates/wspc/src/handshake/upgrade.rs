@@ -9,13 +9,14 @@
 use std::sync::Arc;
 
 use http::header::{
-    CONNECTION, HOST, HeaderValue, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_EXTENSIONS,
+    CONNECTION, HOST, HeaderName, HeaderValue, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_EXTENSIONS,
     SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE,
 };
 use http::{HeaderMap, Method, StatusCode, Version};
 
+use super::fields::{self, Fields};
 use super::{
-    HandshakeError, accept_key_bytes, check_upgrade_tokens, subprotocol_list, value_has_token,
+    HandshakeError, accept_key_bytes, check_upgrade_tokens, list_has_token, subprotocol_list,
 };
 use crate::config::Config;
 use crate::connection::{Connection, Role};
@@ -229,65 +230,70 @@ impl Upgrade {
     /// `Connection: upgrade`, the key, version 13 — for callers that check the request
     /// line themselves (the Windows component model hands only headers over).
     pub fn from_http1_headers(headers: &HeaderMap) -> Result<Upgrade, HandshakeError> {
-        // One walk over the fields instead of a hash lookup per header; the checks then
-        // run in the order of the rules (their errors and statuses as for lookups).
-        let (mut host, mut upgrade, mut connection) = (false, false, false);
-        let (mut versions, mut version_13) = (0usize, false);
-        let (mut keys, mut key) = (0usize, None);
-        let (mut protocols, mut extensions) = (false, false);
-        for (name, value) in headers {
-            if name == HOST {
-                host = true;
-            } else if name == UPGRADE {
-                upgrade = upgrade || value_has_token(value, "websocket");
-            } else if name == CONNECTION {
-                connection = connection || value_has_token(value, "upgrade");
-            } else if name == SEC_WEBSOCKET_KEY {
-                keys += 1;
-                key = Some(value);
-            } else if name == SEC_WEBSOCKET_VERSION {
-                if let Ok(v) = value.to_str() {
-                    versions += 1;
-                    version_13 = v.trim() == "13";
-                }
-            } else if name == SEC_WEBSOCKET_PROTOCOL {
-                protocols = true;
-            } else if name == SEC_WEBSOCKET_EXTENSIONS {
-                extensions = true;
-            }
-        }
-        if !host {
+        let scan = match Upgrade::http1_fields(headers) {
+            Ok(upgrade) => return Ok(upgrade),
+            Err(scan) => scan,
+        };
+        // Something is wrong: the checks in the order of the rules (their errors and
+        // statuses as for lookups).
+        if !scan.host {
             return Err(HandshakeError::MissingHost);
         }
-        if !upgrade || !connection {
+        if !scan.upgrade || !scan.connection {
             check_upgrade_tokens(headers)?;
         }
-        if versions != 1 || !version_13 {
-            check_version(headers)?;
-        }
-        let key = match (keys, key) {
-            (1, Some(key)) => key.to_str().map_err(|_| HandshakeError::InvalidKey)?.trim(),
-            _ => return Err(HandshakeError::InvalidKey),
-        };
-        if !super::is_key(key.as_bytes()) {
-            return Err(HandshakeError::InvalidKey);
-        }
-        let accept = accept_key_bytes(key.as_bytes());
-        Ok(Upgrade::offered_if(
-            Form::Http1 { accept },
-            headers,
-            protocols,
-            extensions,
-        ))
+        check_version(headers)?;
+        Err(HandshakeError::InvalidKey)
     }
 
-    fn offered(form: Form, headers: &HeaderMap) -> Upgrade {
+    /// [`from_http1_headers`](Upgrade::from_http1_headers) on the parser's fields of a
+    /// request head: the upgrade when the fields make a valid one, `None` otherwise (the
+    /// head then goes through `http` values, which say what is wrong).
+    pub(crate) fn from_parsed_fields(fields: &[httparse::Header<'_>]) -> Option<Upgrade> {
+        Upgrade::http1_fields(fields).ok()
+    }
+
+    /// The header rules on any kind of fields, in one walk over them: the upgrade if they
+    /// hold, else what the walk found.
+    fn http1_fields<F: Fields + ?Sized>(fields: &F) -> Result<Upgrade, Scan<'_>> {
+        let scan = Scan::of(fields);
+        let key = match scan.key {
+            Some(key) if scan.keys == 1 => fields::text(key).map(str::trim),
+            _ => None,
+        };
+        match key {
+            Some(key)
+                if scan.host
+                    && scan.upgrade
+                    && scan.connection
+                    && scan.versions == 1
+                    && scan.version_13
+                    && super::is_key(key.as_bytes()) =>
+            {
+                let accept = accept_key_bytes(key.as_bytes());
+                Ok(Upgrade::offered_if(
+                    Form::Http1 { accept },
+                    fields,
+                    scan.protocols,
+                    scan.extensions,
+                ))
+            }
+            _ => Err(scan),
+        }
+    }
+
+    fn offered<F: Fields + ?Sized>(form: Form, headers: &F) -> Upgrade {
         Upgrade::offered_if(form, headers, true, true)
     }
 
     /// The offers of `headers`; `protocols` / `extensions`: whether those fields may be
     /// present (when not, they are not looked up).
-    fn offered_if(form: Form, headers: &HeaderMap, protocols: bool, extensions: bool) -> Upgrade {
+    fn offered_if<F: Fields + ?Sized>(
+        form: Form,
+        headers: &F,
+        protocols: bool,
+        extensions: bool,
+    ) -> Upgrade {
         let subprotocols = if protocols {
             subprotocol_list(headers).map(String::from).collect()
         } else {
@@ -476,6 +482,66 @@ impl Upgrade {
         let (response, connection) = self.accept(accept, config)?;
         super::http1::write_response_head(response.status(), response.headers(), out);
         Ok(connection)
+    }
+}
+
+/// What one walk over an HTTP/1.1 upgrade request's fields found.
+struct Scan<'a> {
+    host: bool,
+    /// `Upgrade` holds `websocket`.
+    upgrade: bool,
+    /// `Connection` holds `upgrade`.
+    connection: bool,
+    /// `Sec-WebSocket-Version` fields that are text, and whether the last is `13`.
+    versions: usize,
+    version_13: bool,
+    /// `Sec-WebSocket-Key` fields, and the last one.
+    keys: usize,
+    key: Option<&'a [u8]>,
+    protocols: bool,
+    extensions: bool,
+}
+
+impl<'a> Scan<'a> {
+    fn of<F: Fields + ?Sized>(fields: &'a F) -> Scan<'a> {
+        let mut scan = Scan {
+            host: false,
+            upgrade: false,
+            connection: false,
+            versions: 0,
+            version_13: false,
+            keys: 0,
+            key: None,
+            protocols: false,
+            extensions: false,
+        };
+        for (name, value) in fields.each() {
+            // The names the rules care about all differ in length: one comparison each.
+            let is = |wanted: &HeaderName| name.eq_ignore_ascii_case(wanted.as_str().as_bytes());
+            match name.len() {
+                4 if is(&HOST) => scan.host = true,
+                7 if is(&UPGRADE) => {
+                    scan.upgrade = scan.upgrade || list_has_token(value, b"websocket");
+                }
+                10 if is(&CONNECTION) => {
+                    scan.connection = scan.connection || list_has_token(value, b"upgrade");
+                }
+                17 if is(&SEC_WEBSOCKET_KEY) => {
+                    scan.keys += 1;
+                    scan.key = Some(value);
+                }
+                21 if is(&SEC_WEBSOCKET_VERSION) => {
+                    if let Some(v) = fields::text(value) {
+                        scan.versions += 1;
+                        scan.version_13 = v.trim() == "13";
+                    }
+                }
+                22 if is(&SEC_WEBSOCKET_PROTOCOL) => scan.protocols = true,
+                24 if is(&SEC_WEBSOCKET_EXTENSIONS) => scan.extensions = true,
+                _ => {}
+            }
+        }
+        scan
     }
 }
 
