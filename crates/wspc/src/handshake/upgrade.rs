@@ -9,12 +9,12 @@
 use std::sync::Arc;
 
 use http::header::{
-    CONNECTION, HOST, HeaderName, HeaderValue, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_EXTENSIONS,
-    SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE,
+    CONNECTION, HeaderValue, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_EXTENSIONS,
+    SEC_WEBSOCKET_PROTOCOL, SEC_WEBSOCKET_VERSION, UPGRADE,
 };
 use http::{HeaderMap, Method, StatusCode, Version};
 
-use super::fields::{self, Fields};
+use super::fields::{self, Fields, Known};
 use super::{
     HandshakeError, accept_key_bytes, check_upgrade_tokens, list_has_token, subprotocol_list,
 };
@@ -257,20 +257,20 @@ impl Upgrade {
     /// hold, else what the walk found.
     fn http1_fields<F: Fields + ?Sized>(fields: &F) -> Result<Upgrade, Scan<'_>> {
         let scan = Scan::of(fields);
+        // (A key that is not text is not base64 either: `is_key` refuses it.)
         let key = match scan.key {
-            Some(key) if scan.keys == 1 => fields::text(key).map(str::trim),
-            _ => None,
+            Some(key) if scan.keys == 1 => fields::trim_ows(key),
+            _ => &[],
         };
         match key {
-            Some(key)
-                if scan.host
-                    && scan.upgrade
-                    && scan.connection
-                    && scan.versions == 1
-                    && scan.version_13
-                    && super::is_key(key.as_bytes()) =>
+            key if scan.host
+                && scan.upgrade
+                && scan.connection
+                && scan.versions == 1
+                && scan.version_13
+                && super::is_key(key) =>
             {
-                let accept = accept_key_bytes(key.as_bytes());
+                let accept = accept_key_bytes(key);
                 Ok(Upgrade::offered_if(
                     Form::Http1 { accept },
                     fields,
@@ -515,30 +515,27 @@ impl<'a> Scan<'a> {
             protocols: false,
             extensions: false,
         };
-        for (name, value) in fields.each() {
-            // The names the rules care about all differ in length: one comparison each.
-            let is = |wanted: &HeaderName| name.eq_ignore_ascii_case(wanted.as_str().as_bytes());
-            match name.len() {
-                4 if is(&HOST) => scan.host = true,
-                7 if is(&UPGRADE) => {
+        for (known, value) in fields.known() {
+            match known {
+                Known::Host => scan.host = true,
+                Known::Upgrade => {
                     scan.upgrade = scan.upgrade || list_has_token(value, b"websocket");
                 }
-                10 if is(&CONNECTION) => {
+                Known::Connection => {
                     scan.connection = scan.connection || list_has_token(value, b"upgrade");
                 }
-                17 if is(&SEC_WEBSOCKET_KEY) => {
+                Known::Key => {
                     scan.keys += 1;
                     scan.key = Some(value);
                 }
-                21 if is(&SEC_WEBSOCKET_VERSION) => {
-                    if let Some(v) = fields::text(value) {
+                Known::Version => {
+                    if fields::is_text(value) {
                         scan.versions += 1;
-                        scan.version_13 = v.trim() == "13";
+                        scan.version_13 = fields::trim_ows(value) == b"13";
                     }
                 }
-                22 if is(&SEC_WEBSOCKET_PROTOCOL) => scan.protocols = true,
-                24 if is(&SEC_WEBSOCKET_EXTENSIONS) => scan.extensions = true,
-                _ => {}
+                Known::Protocol => scan.protocols = true,
+                Known::Extensions => scan.extensions = true,
             }
         }
         scan
