@@ -19,8 +19,8 @@ use wspc::deflate::{
 use wspc::extension::{Extension, ExtensionHeader};
 use wspc::frame::{FrameHeader, OpCode, RSV1};
 use wspc::{
-    Accept, ClientHandshake, ClientRequest, CloseCode, Config, Connection, Error, Event, Limits,
-    Message, MessageKind, ProtocolError, Role, ServerHandshake,
+    Accept, Chunk, ClientHandshake, ClientRequest, CloseCode, Config, Connection, Delivery, Error,
+    Event, Limits, Message, MessageKind, ProtocolError, Role, ServerHandshake,
 };
 
 /// Counts the live heap bytes of each thread and their peak (a test runs on a thread of
@@ -462,6 +462,35 @@ fn empty_messages_after_a_flush_stay_valid() {
     }
     let expected = ["", "", "", "abc", "after"].map(|t| Event::Message(Message::text(t)));
     assert_eq!(events(&mut s), expected);
+}
+
+#[test]
+fn a_streamed_message_that_fills_its_last_piece_exactly_ends_in_that_piece() {
+    // The flush after the last frame adds nothing: the full piece is the message's last,
+    // not a piece followed by an empty last one (the Windows component model hands a
+    // fragment, then an empty message buffer, otherwise).
+    for len in [1usize, 255, 256, 257, 512, 700] {
+        let config = |max_chunk| Config {
+            delivery: Delivery::Chunks { max_chunk },
+            ..Config::default()
+        };
+        let (mut c, mut s) = deflate_pair(params(false, 15, 15), config(256));
+        let payload: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
+        c.send(Message::binary(payload.clone())).unwrap();
+        pump(&mut c, &mut s);
+        let pieces: Vec<Chunk> = events(&mut s)
+            .into_iter()
+            .map(|e| match e {
+                Event::Chunk(c) => c,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        let joined: Vec<u8> = pieces.iter().flat_map(|c| c.data.to_vec()).collect();
+        assert_eq!(joined, payload, "{len}");
+        assert_eq!(pieces.len(), len.div_ceil(256), "{len}: {pieces:?}");
+        assert!(pieces.iter().all(|c| !c.data.is_empty()), "{len}");
+        assert!(pieces.last().unwrap().fin);
+    }
 }
 
 #[test]

@@ -603,8 +603,11 @@ impl Connection {
             recv.frame = None;
         }
         if let Delivery::Chunks { max_chunk } = delivery {
+            // At the end of the message, even a full piece waits for the extension's
+            // flush: when the flush adds nothing, the piece is the message's last (not a
+            // piece followed by an empty last one).
             let full = msg.data.len() >= max_chunk.max(1);
-            if full || (input_exhausted && !msg.data.is_empty() && !msg.finishing) {
+            if !msg.finishing && (full || (input_exhausted && !msg.data.is_empty())) {
                 return Step::Event(Event::Chunk(take_chunk(msg, false)));
             }
         }
