@@ -303,14 +303,8 @@ pub(crate) fn list_has_token(list: &[u8], token: &[u8]) -> bool {
 }
 
 /// Whether a list element, trimmed of spaces and tabs, is `token` (ASCII case-insensitive).
-fn element_is(mut element: &[u8], token: &[u8]) -> bool {
-    while let [b' ' | b'\t', rest @ ..] = element {
-        element = rest;
-    }
-    while let [rest @ .., b' ' | b'\t'] = element {
-        element = rest;
-    }
-    element.eq_ignore_ascii_case(token)
+fn element_is(element: &[u8], token: &[u8]) -> bool {
+    fields::trim_ows(element).eq_ignore_ascii_case(token)
 }
 
 /// All values of header `name`, as one comma-separated string, if present and text.

@@ -106,14 +106,11 @@ impl ServerHandshake {
     /// [`feed`](Self::feed) for bytes already appended to [`read_buf`](Self::read_buf):
     /// returns the request once its head is complete.
     pub fn received(&mut self) -> Result<Option<http::Request<()>>, HandshakeError> {
-        if self.done {
-            return Err(HandshakeError::AlreadyComplete);
-        }
-        let Some(head) = self.head.received(self.config.limits.max_head_size)? else {
+        let max_headers = self.config.limits.max_headers;
+        let Some(head) = self.complete_head()? else {
             return Ok(None);
         };
-        self.done = true;
-        let parts = http1::parse_request_bytes(head, self.config.limits.max_headers)?;
+        let parts = http1::parse_request_bytes(head, max_headers)?;
         Ok(Some(http::Request::from_parts(parts, ())))
     }
 
@@ -146,6 +143,15 @@ impl ServerHandshake {
     /// assert_eq!(error.status(), Some(http::StatusCode::BAD_REQUEST));
     /// ```
     pub fn received_upgrade(&mut self) -> Result<Option<Upgrade>, HandshakeError> {
+        let max_headers = self.config.limits.max_headers;
+        let Some(head) = self.complete_head()? else {
+            return Ok(None);
+        };
+        http1::parse_upgrade_bytes(head, max_headers).map(Some)
+    }
+
+    /// The head once it is complete (the handshake is then done: it reads no more).
+    fn complete_head(&mut self) -> Result<Option<&bytes::Bytes>, HandshakeError> {
         if self.done {
             return Err(HandshakeError::AlreadyComplete);
         }
@@ -153,7 +159,7 @@ impl ServerHandshake {
             return Ok(None);
         };
         self.done = true;
-        http1::parse_upgrade_bytes(head, self.config.limits.max_headers).map(Some)
+        Ok(Some(head))
     }
 
     /// Accepts `request`: validates it as an [`Upgrade`], negotiates extensions (unless
