@@ -2,8 +2,10 @@
 //! split at fuzzer-chosen points. Invariants: the verdict does not depend on how the
 //! bytes are split; the parser never holds more than the head limit; reading the head
 //! straight into an `Upgrade` (`received_upgrade`) gives the verdict of the upgrade rules
-//! on its `http` values; a request it accepts yields a well-formed 101 response that a
-//! client reading it would take.
+//! on its `http` values; reading it as a clean upgrade or else a request
+//! (`received_head`) gives that upgrade (and target, and request when asked) or that
+//! request; a request it accepts yields a well-formed 101 response that a client reading
+//! it would take.
 
 #![no_main]
 
@@ -12,6 +14,7 @@ use std::sync::Arc;
 use bytes::BufMut;
 use libfuzzer_sys::fuzz_target;
 use wspc::deflate::DeflateServer;
+use wspc::handshake::ReceivedHead;
 use wspc::{Accept, Config, Limits, ServerHandshake};
 
 fn server(limits: Limits) -> ServerHandshake {
@@ -77,6 +80,29 @@ fuzz_target!(|input: &[u8]| {
             format!("{upgrade:?}"),
             format!("{:?}", wspc::Upgrade::from_request(request))
         );
+        // A server that answers plain HTTP too: a clean upgrade is that upgrade, with the
+        // request's target, and its request built later is the request; anything else
+        // is the request itself.
+        let mut both = server(Limits {
+            max_head_size: head.len().max(16),
+            ..limits
+        });
+        both.read_buf().put_slice(head);
+        match both.received_head() {
+            Ok(Some(ReceivedHead::Upgrade { upgrade, uri })) => {
+                assert_eq!(
+                    format!("{:?}", Ok::<_, ()>(upgrade)),
+                    format!("{:?}", wspc::Upgrade::from_request(request))
+                );
+                assert_eq!(&uri, request.uri());
+                let built = both.request().expect("parses").expect("a whole head");
+                assert_eq!(format!("{built:?}"), format!("{request:?}"));
+            }
+            Ok(Some(ReceivedHead::Request(again))) => {
+                assert_eq!(format!("{again:?}"), format!("{request:?}"));
+            }
+            other => panic!("{other:?} for a head that parsed as {request:?}"),
+        }
     }
     if let Ok(Some(request)) = once
         && wspc::Upgrade::from_request(&request).is_ok()

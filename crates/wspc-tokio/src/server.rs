@@ -1,7 +1,7 @@
 //! The server: [`accept`], [`accept_with`], [`ServerBuilder`] and the two-step
 //! [`ServerBuilder::read_request`] for servers that also answer plain HTTP.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use http::HeaderValue;
@@ -9,7 +9,7 @@ use http::header::CONNECTION;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use wspc::deflate::{DeflateOptions, DeflateServer};
 use wspc::extension::ServerExtension;
-use wspc::handshake::{Accept, HandshakeError, ServerHandshake, Upgrade, http1};
+use wspc::handshake::{Accept, HandshakeError, ReceivedHead, ServerHandshake, Upgrade, http1};
 
 use crate::error::{Error, Result};
 use crate::options::Options;
@@ -383,9 +383,24 @@ impl ServerBuilder {
         S: AsyncRead + AsyncWrite + Unpin,
     {
         let mut hs = self.server_handshake();
-        let request = self
-            .read_head(&mut stream, &mut hs, ServerHandshake::received)
-            .await?;
+        // A clean upgrade (the usual case) is validated without `http` values; its
+        // request is built only if someone asks for it.
+        let request = match self
+            .read_head(&mut stream, &mut hs, ServerHandshake::received_head)
+            .await?
+        {
+            ReceivedHead::Upgrade { upgrade, uri } => {
+                return Ok(Incoming::WebSocket(PendingUpgrade {
+                    stream,
+                    builder: self.clone(),
+                    handshake: hs,
+                    uri,
+                    request: OnceLock::new(),
+                    upgrade,
+                }));
+            }
+            ReceivedHead::Request(request) => request,
+        };
         if !wspc::handshake::requests_websocket(request.headers()) {
             return Ok(Incoming::Http { request, stream });
         }
@@ -394,7 +409,8 @@ impl ServerBuilder {
                 stream,
                 builder: self.clone(),
                 handshake: hs,
-                request,
+                uri: request.uri().clone(),
+                request: OnceLock::from(request),
                 upgrade,
             })),
             Err(e) => {
@@ -456,14 +472,33 @@ pub struct PendingUpgrade<S> {
     builder: ServerBuilder,
     /// The handshake, for the bytes that came behind the head (kept, not copied).
     handshake: ServerHandshake,
-    request: http::Request<()>,
+    /// The request target.
+    uri: http::Uri,
+    /// The request as `http` values, built on the first [`request`](Self::request) call
+    /// for a clean upgrade (read without them).
+    request: OnceLock<http::Request<()>>,
     upgrade: Upgrade,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> PendingUpgrade<S> {
-    /// The request: path, headers.
+    /// The request: path, headers. (A clean upgrade is read without `http` values: they
+    /// are built from the kept head on the first call.)
     pub fn request(&self) -> &http::Request<()> {
-        &self.request
+        self.request.get_or_init(|| {
+            // The head was parsed as a clean upgrade, which the engine only finds in a
+            // head its request parser takes (tested there); the fallback keeps this
+            // free of panics all the same.
+            self.handshake.request().ok().flatten().unwrap_or_else(|| {
+                let mut request = http::Request::new(());
+                *request.uri_mut() = self.uri.clone();
+                request
+            })
+        })
+    }
+
+    /// The request target (path and query), without building the request.
+    pub fn uri(&self) -> &http::Uri {
+        &self.uri
     }
 
     /// The validated upgrade: offered subprotocols and extensions.

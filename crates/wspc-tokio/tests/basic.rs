@@ -116,6 +116,58 @@ async fn plain_http_is_handed_back() {
 }
 
 #[tokio::test]
+async fn a_pending_upgrade_shows_its_request() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    bounded(async {
+        let (l, addr) = listener().await;
+        let server = tokio::spawn(async move {
+            let (tcp, _) = l.accept().await.unwrap();
+            let Incoming::WebSocket(pending) =
+                ServerBuilder::new().read_request(tcp).await.unwrap()
+            else {
+                panic!("an upgrade");
+            };
+            // The target without the request, then the request built from the head.
+            assert_eq!(pending.uri(), "/room/1?user=a");
+            let request = pending.request();
+            assert_eq!(request.uri(), "/room/1?user=a");
+            assert_eq!(request.headers()["x-token"], "secret");
+            assert_eq!(request.headers()["host"], "example.com");
+            assert_eq!(request.headers().len(), 7);
+            assert!(std::ptr::eq(request, pending.request()));
+            assert_eq!(
+                pending.upgrade().subprotocols().collect::<Vec<_>>(),
+                ["chat"]
+            );
+            let mut ws = pending
+                .accept(wspc_tokio::Accept::subprotocol("chat"))
+                .await
+                .unwrap();
+            // The frame sent right behind the request was kept for the connection.
+            let msg = ws.recv().await.unwrap().unwrap();
+            assert_eq!(msg.as_text(), Some("hi"));
+        });
+        let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        // The request and a masked Text "hi" in one write.
+        tcp.write_all(
+            b"GET /room/1?user=a HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\n\
+              Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+              Sec-WebSocket-Version: 13\r\nX-Token: secret\r\nSec-WebSocket-Protocol: chat\r\n\r\n\
+              \x81\x82\0\0\0\0hi",
+        )
+        .await
+        .unwrap();
+        let mut head = [0u8; 256];
+        let n = tcp.read(&mut head).await.unwrap();
+        let head = String::from_utf8_lossy(&head[..n]);
+        assert!(head.starts_with("HTTP/1.1 101 "), "{head}");
+        assert!(head.contains("sec-websocket-protocol: chat\r\n"), "{head}");
+        server.await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn connect_errors_are_typed() {
     bounded(async {
         // Nothing listens on this port (bound, then dropped).

@@ -244,7 +244,7 @@ where
         let _ = pending.reject(http::unavailable()).await;
         return None;
     }
-    let path = pending.request().uri().path().to_string();
+    let path = pending.uri().path().to_string();
     let accepted = pending.accept(Accept::default()).await;
     opened(state, accepted, path, peer, id, "1.1")
 }

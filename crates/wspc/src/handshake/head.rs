@@ -84,6 +84,11 @@ impl HeadReader {
         Ok(self.head.as_ref())
     }
 
+    /// The head, once it is complete.
+    pub fn head(&self) -> Option<&Bytes> {
+        self.head.as_ref()
+    }
+
     /// The bytes that arrived after the head (they belong to the WebSocket stream).
     pub fn rest(&self) -> &[u8] {
         if self.head.is_some() { &self.buf } else { &[] }

@@ -79,17 +79,38 @@ pub(crate) fn parse_upgrade_bytes(
     head: &Bytes,
     max_headers: usize,
 ) -> Result<Upgrade, HandshakeError> {
-    if let Some(upgrade) = clean_upgrade(head, max_headers) {
+    if let Some((upgrade, _)) = clean_upgrade(head, max_headers) {
         return Ok(upgrade);
     }
     Upgrade::from_parts(&parse_request_bytes(head, max_headers)?)
 }
 
-/// The upgrade of a head that [`parse_request_bytes`] would parse and
+/// A request head read by [`parse_head_bytes`].
+pub(crate) enum ParsedHead {
+    /// A clean upgrade, validated on the parser's fields, and the request target.
+    Upgrade(Upgrade, Uri),
+    /// Anything else, as `http` values.
+    Request(http::request::Parts),
+}
+
+/// Parses a complete request head for a server that answers both WebSocket upgrades and
+/// plain HTTP: a clean upgrade as [`parse_upgrade_bytes`] finds it (no `http` values
+/// built), anything else as [`parse_request_bytes`] parses it, not validated.
+pub(crate) fn parse_head_bytes(
+    head: &Bytes,
+    max_headers: usize,
+) -> Result<ParsedHead, HandshakeError> {
+    if let Some((upgrade, target)) = clean_upgrade(head, max_headers) {
+        return Ok(ParsedHead::Upgrade(upgrade, target));
+    }
+    parse_request_bytes(head, max_headers).map(ParsedHead::Request)
+}
+
+/// The upgrade (and the target) of a head that [`parse_request_bytes`] would parse and
 /// [`Upgrade::from_parts`] accept, found on the parser's fields; `None` when the head
 /// is anything else (or might be: a head of 64 KiB or more, where `http`'s limits on
 /// the lengths of a name and a target could refuse what the parser took).
-fn clean_upgrade(head: &Bytes, max_headers: usize) -> Option<Upgrade> {
+fn clean_upgrade(head: &Bytes, max_headers: usize) -> Option<(Upgrade, Uri)> {
     if head.len() >= usize::from(u16::MAX) {
         return None;
     }
@@ -104,10 +125,10 @@ fn clean_upgrade(head: &Bytes, max_headers: usize) -> Option<Upgrade> {
             return None;
         }
         // The target is checked as `parse_request_bytes` checks it.
-        Uri::from_maybe_shared(head.slice_ref(req.path?.as_bytes())).ok()?;
+        let target = Uri::from_maybe_shared(head.slice_ref(req.path?.as_bytes())).ok()?;
         // The parser's names are tokens and its values the bytes `HeaderValue` takes:
         // every field would become an `http` value.
-        Upgrade::from_parsed_fields(req.headers)
+        Some((Upgrade::from_parsed_fields(req.headers)?, target))
     })
 }
 
@@ -311,6 +332,22 @@ mod tests {
             "{:?}",
             String::from_utf8_lossy(&head)
         );
+        // The way that keeps plain requests: a clean upgrade has the same upgrade and
+        // the target of the request as `http` values; anything else is that request.
+        let parts = parse_request_bytes(&head, max_headers);
+        match parse_head_bytes(&head, max_headers) {
+            Ok(ParsedHead::Upgrade(upgrade, target)) => {
+                assert_eq!(
+                    format!("{:?}", Ok::<_, ()>(upgrade)),
+                    format!("{general:?}")
+                );
+                assert_eq!(Some(&target), parts.as_ref().ok().map(|p| &p.uri));
+            }
+            Ok(ParsedHead::Request(request)) => {
+                assert_eq!(format!("{request:?}"), format!("{:?}", parts.unwrap()));
+            }
+            Err(e) => assert_eq!(format!("{e:?}"), format!("{:?}", parts.unwrap_err())),
+        }
     }
 
     /// Clean upgrades of several shapes: each takes the direct way.

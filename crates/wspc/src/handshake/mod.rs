@@ -17,7 +17,7 @@ mod server;
 mod upgrade;
 
 pub use client::{ClientHandshake, ClientRequest, Established};
-pub use server::ServerHandshake;
+pub use server::{ReceivedHead, ServerHandshake};
 pub use upgrade::{Accept, NegotiatedExtension, Upgrade};
 
 use base64::Engine as _;

@@ -150,6 +150,62 @@ impl ServerHandshake {
         http1::parse_upgrade_bytes(head, max_headers).map(Some)
     }
 
+    /// [`received`](Self::received) for a server that answers both WebSocket upgrades
+    /// and plain HTTP: once the head is complete, a clean upgrade comes back validated,
+    /// without `http` values built for its fields (as
+    /// [`received_upgrade`](Self::received_upgrade) reads it), and any other request as
+    /// [`received`](Self::received) returns it, not validated: a plain request, or an
+    /// upgrade with something to say about it (pass it to [`Upgrade::from_request`] for
+    /// the verdict and its error response). The request of a clean upgrade is there too,
+    /// from [`request`](Self::request), when it is wanted after all.
+    ///
+    /// ```
+    /// use bytes::BufMut;
+    /// use wspc::{Config, ServerHandshake};
+    /// use wspc::handshake::ReceivedHead;
+    ///
+    /// let mut handshake = ServerHandshake::new(Config::default());
+    /// handshake.read_buf().put_slice(
+    ///     b"GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\n\
+    ///       Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+    ///       Sec-WebSocket-Version: 13\r\n\r\n",
+    /// );
+    /// match handshake.received_head().unwrap().expect("complete request") {
+    ///     ReceivedHead::Upgrade { uri, .. } => assert_eq!(uri.path(), "/chat"),
+    ///     other => panic!("a clean upgrade, not {other:?}"),
+    /// }
+    ///
+    /// let mut handshake = ServerHandshake::new(Config::default());
+    /// handshake.read_buf().put_slice(b"GET /metrics HTTP/1.1\r\nHost: example.com\r\n\r\n");
+    /// match handshake.received_head().unwrap().expect("complete request") {
+    ///     ReceivedHead::Request(request) => assert_eq!(request.uri().path(), "/metrics"),
+    ///     other => panic!("a plain request, not {other:?}"),
+    /// }
+    /// ```
+    pub fn received_head(&mut self) -> Result<Option<ReceivedHead>, HandshakeError> {
+        let max_headers = self.config.limits.max_headers;
+        let Some(head) = self.complete_head()? else {
+            return Ok(None);
+        };
+        Ok(Some(match http1::parse_head_bytes(head, max_headers)? {
+            http1::ParsedHead::Upgrade(upgrade, uri) => ReceivedHead::Upgrade { upgrade, uri },
+            http1::ParsedHead::Request(parts) => {
+                ReceivedHead::Request(http::Request::from_parts(parts, ()))
+            }
+        }))
+    }
+
+    /// The request whose head was received, as `http` values (parsed again from the
+    /// kept head; `None` while the head is incomplete). For the request of a
+    /// [`ReceivedHead::Upgrade`], which [`received_head`](Self::received_head) did not build.
+    pub fn request(&self) -> Result<Option<http::Request<()>>, HandshakeError> {
+        let Some(head) = self.head.head() else {
+            return Ok(None);
+        };
+        let parts = http1::parse_request_bytes(head, self.config.limits.max_headers)?;
+        Ok(Some(http::Request::from_parts(parts, ())))
+    }
+
     /// The head once it is complete (the handshake is then done: it reads no more).
     fn complete_head(&mut self) -> Result<Option<&bytes::Bytes>, HandshakeError> {
         if self.done {
@@ -202,6 +258,25 @@ impl ServerHandshake {
     }
 }
 
+/// A complete request head, as [`ServerHandshake::received_head`] read it.
+///
+/// Two cases by definition (a clean upgrade, or anything else), so it is not
+/// `#[non_exhaustive]`.
+#[derive(Debug)]
+pub enum ReceivedHead {
+    /// A valid WebSocket upgrade, found on the parsed fields without building `http`
+    /// values ([`ServerHandshake::request`] builds the request when it is wanted).
+    Upgrade {
+        /// The validated upgrade: key, offered subprotocols and extensions.
+        upgrade: Upgrade,
+        /// The request target (path and query, or the absolute form).
+        uri: http::Uri,
+    },
+    /// Any other request, not validated: plain HTTP, or an upgrade request that is not
+    /// clean (whose verdict, and error response, [`Upgrade::from_request`] gives).
+    Request(http::Request<()>),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,6 +315,58 @@ mod tests {
             response,
             b"HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"
         );
+    }
+
+    fn received_head(text: &str) -> (ServerHandshake, ReceivedHead) {
+        let mut hs = ServerHandshake::new(Config::default());
+        hs.read_buf().extend_from_slice(text.as_bytes());
+        let received = hs.received_head().unwrap().unwrap();
+        (hs, received)
+    }
+
+    #[test]
+    fn received_head_tells_a_clean_upgrade_from_any_other_request() {
+        // A clean upgrade: validated, with its target; the request built on demand is
+        // the one `received` returns.
+        let (mut hs, received) = received_head(GOOD);
+        let ReceivedHead::Upgrade { upgrade, uri } = received else {
+            panic!("{received:?}");
+        };
+        assert_eq!(uri, "/chat?x=1");
+        assert_eq!(
+            format!("{upgrade:?}"),
+            format!("{:?}", Upgrade::from_request(&request(GOOD)).unwrap())
+        );
+        let built = hs.request().unwrap().unwrap();
+        assert_eq!(format!("{built:?}"), format!("{:?}", request(GOOD)));
+        assert!(matches!(
+            hs.received_head(),
+            Err(HandshakeError::AlreadyComplete)
+        ));
+        // A plain request and an upgrade that is not valid come back as requests.
+        for text in [
+            "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n".to_string(),
+            without("Sec-WebSocket-Key"),
+            GOOD.replace("GET", "POST"),
+        ] {
+            let (_, received) = received_head(&text);
+            let ReceivedHead::Request(req) = received else {
+                panic!("{received:?}");
+            };
+            assert_eq!(format!("{req:?}"), format!("{:?}", request(&text)));
+        }
+        // A malformed head is the parser's error; an incomplete one has no request yet.
+        let mut hs = ServerHandshake::new(Config::default());
+        hs.read_buf()
+            .extend_from_slice(b"GET / HTTP/1.1\r\nHost a\r\n\r\n");
+        assert!(matches!(
+            hs.received_head(),
+            Err(HandshakeError::MalformedHttp(_))
+        ));
+        let mut hs = ServerHandshake::new(Config::default());
+        hs.read_buf().extend_from_slice(b"GET / HTTP/1.1\r\n");
+        assert!(hs.received_head().unwrap().is_none());
+        assert!(hs.request().unwrap().is_none());
     }
 
     #[test]
