@@ -29,6 +29,7 @@ thread_local! {
 }
 
 /// A kept buffer, if this thread has one.
+#[inline]
 pub(crate) fn take() -> Option<BytesMut> {
     if let Some(buf) = LAST.try_with(Cell::take).ok().flatten() {
         return Some(buf);
@@ -38,6 +39,7 @@ pub(crate) fn take() -> Option<BytesMut> {
 
 /// Keeps an empty buffer for the next read on this thread (or frees it if the pool is
 /// full).
+#[inline]
 pub(crate) fn give(buf: BytesMut) {
     debug_assert!(buf.is_empty());
     let Ok(Some(previous)) = LAST.try_with(|slot| slot.replace(Some(buf))) else {

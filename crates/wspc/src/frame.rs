@@ -93,6 +93,7 @@ impl FrameHeader {
     /// length. Fails as soon as the bytes seen so far are invalid: a reserved opcode on
     /// the first byte, a 64-bit length with its top bit set, or a length not encoded in
     /// the fewest bytes.
+    #[inline]
     pub fn parse(buf: &[u8]) -> Result<Option<(FrameHeader, usize)>, ProtocolError> {
         let Some(&b0) = buf.first() else {
             return Ok(None);

@@ -167,11 +167,11 @@ where
     let Some(open) = Box::pin(handshake(state, stream, peer, id)).await else {
         return;
     };
-    Box::pin(run(state, open, peer, id)).await;
+    Box::pin(run(state, open, &peer, id)).await;
 }
 
 /// Runs an open WebSocket's echo or broadcast loop and logs how it ended.
-pub(crate) async fn run<S>(state: &Arc<State>, mut open: Open<'_, S>, peer: Peer, id: u64)
+pub(crate) async fn run<S>(state: &Arc<State>, mut open: Open<'_, S>, peer: &Peer, id: u64)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {

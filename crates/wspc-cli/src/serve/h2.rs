@@ -48,7 +48,7 @@ async fn stream(state: Arc<State>, incoming: H2Incoming, peer: Peer, id: u64) {
             tracing::debug!(id, %peer, stream = stream_id, "extended CONNECT");
             let http = format!("2 (stream {stream_id})");
             if let Some(open) = opened(&state, accepted, path, peer, id, &http) {
-                run(&state, open, peer, id).await;
+                run(&state, open, &peer, id).await;
             }
         }
         H2Incoming::Http { request, respond } => {

@@ -86,6 +86,7 @@ impl Connection {
     /// pending, which this waits for). The server closes first once the Close frames
     /// are exchanged or the connection failed; the client waits for the server to do so
     /// (the end of input) and gives up after the close timeout.
+    #[inline]
     pub fn should_close_transport(&self) -> bool {
         if self.close.transport_done {
             return true;

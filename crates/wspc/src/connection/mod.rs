@@ -178,6 +178,7 @@ impl Connection {
     /// How many bytes the engine would like the next read to offer: at least 4 KiB; while
     /// a large frame is arriving, up to as much as already arrived of it (at most 1 MiB),
     /// so the buffer grows with the bytes received, never with what a header announces.
+    #[inline]
     pub fn read_hint(&self) -> usize {
         self.recv.read_hint()
     }
@@ -266,6 +267,7 @@ impl Connection {
     /// # assert_eq!(socket, b"\x81\x02hi");
     /// # Ok::<(), std::io::Error>(())
     /// ```
+    #[inline]
     pub fn poll_transmit<'a>(&'a mut self, out: &mut [IoSlice<'a>]) -> usize {
         self.flush_deferred();
         self.outbox.slices(out)
@@ -281,6 +283,7 @@ impl Connection {
     }
 
     /// `n` bytes from [`poll_transmit`](Connection::poll_transmit) were written.
+    #[inline]
     pub fn advance_transmit(&mut self, n: usize) {
         self.outbox.advance(n);
         if self.recv.charge.is_active() {

@@ -239,6 +239,7 @@ impl Outbox {
     }
 
     /// Fills `out` with the queued bytes, in order; returns how many slices were used.
+    #[inline(always)]
     pub(crate) fn slices<'a>(&'a self, out: &mut [IoSlice<'a>]) -> usize {
         // The usual case: one run of frames in the arena.
         if let (1, Some(Seg::Arena(len)), Some(first)) =
@@ -259,6 +260,11 @@ impl Outbox {
             *second = IoSlice::new(payload);
             return 2;
         }
+        self.slices_general(out)
+    }
+
+    /// [`slices`](Self::slices) for any other queue.
+    fn slices_general<'a>(&'a self, out: &mut [IoSlice<'a>]) -> usize {
         let mut used = 0;
         let mut arena_at = self.arena_head;
         for (i, seg) in self.segs.iter().enumerate() {
@@ -291,6 +297,7 @@ impl Outbox {
     }
 
     /// Drops `n` written bytes from the front (more than queued is clamped).
+    #[inline]
     pub(crate) fn advance(&mut self, mut n: usize) {
         if n >= self.queued {
             // The usual case: everything went out (one or two segments; popping them is
@@ -348,17 +355,27 @@ impl Outbox {
         self.compact();
     }
 
+    #[inline]
     fn compact(&mut self) {
         if self.arena_head == self.arena.len() {
             self.arena_head = 0;
-            if self.arena.capacity() > ARENA_KEEP {
-                self.arena = Vec::new();
-            } else {
-                self.arena.clear();
+            self.arena.clear();
+            if self.arena.capacity() > ARENA_KEEP
+                || (self.segs.is_empty() && self.segs.capacity() > 64)
+            {
+                self.release();
             }
-            if self.segs.is_empty() && self.segs.capacity() > 64 {
-                self.segs = VecDeque::new();
-            }
+        }
+    }
+
+    /// Frees the arena and the segment list after a burst grew them (the queue is empty).
+    #[cold]
+    fn release(&mut self) {
+        if self.arena.capacity() > ARENA_KEEP {
+            self.arena = Vec::new();
+        }
+        if self.segs.is_empty() && self.segs.capacity() > 64 {
+            self.segs = VecDeque::new();
         }
     }
 }
@@ -467,6 +484,27 @@ mod tests {
                 at += n + h.payload_len as usize;
             }
         }
+    }
+
+    #[test]
+    fn a_drained_burst_leaves_no_large_buffer_behind() {
+        let mut outbox = Outbox::default();
+        for _ in 0..100 {
+            outbox.push_frame(&header(1000, None), PayloadRef::Slice(&[3; 1000]));
+            outbox.push_frame(
+                &header(2000, None),
+                PayloadRef::Shared(&Bytes::from(vec![4u8; 2000])),
+            );
+        }
+        assert!(outbox.arena.capacity() > ARENA_KEEP && outbox.segs.capacity() > 64);
+        let wire = drain(&mut outbox, 4096);
+        assert_eq!(wire.len(), 100 * (1004 + 2004));
+        assert_eq!(outbox.arena.capacity(), 0);
+        assert_eq!(outbox.segs.capacity(), 0);
+        // A small exchange afterwards keeps its (small) arena for the next one.
+        outbox.push_frame(&header(20, None), PayloadRef::Slice(&[5; 20]));
+        assert_eq!(drain(&mut outbox, usize::MAX).len(), 22);
+        assert!(outbox.arena.capacity() > 0 && outbox.arena.capacity() <= ARENA_KEEP);
     }
 
     #[test]

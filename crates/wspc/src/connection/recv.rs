@@ -118,6 +118,7 @@ impl Receiver {
     /// is already buffered (at least [`MIN_READ`]), so the buffer grows with the bytes
     /// that actually arrive — doubling at most per read — and never with what a header
     /// merely announces.
+    #[inline]
     pub(crate) fn read_hint(&self) -> usize {
         let missing = match &self.frame {
             Some(f) if !f.opcode.is_control() => f.remaining.saturating_sub(self.buf.len() as u64),

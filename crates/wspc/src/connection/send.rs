@@ -326,11 +326,20 @@ impl Connection {
 
     /// The masking key of the next frame: none for a server, a fresh random key for a
     /// client (all zeros with `zero_mask_key`).
+    #[inline]
     fn mask_key(&self) -> Option<[u8; 4]> {
         match self.role {
             Role::Server => None,
-            Role::Client if self.config.zero_mask_key => Some([0; 4]),
-            Role::Client => Some(rand::rng().next_u32().to_ne_bytes()),
+            Role::Client => Some(self.client_mask_key()),
+        }
+    }
+
+    /// A client's key (out of line: the server's `None` stays a compare).
+    fn client_mask_key(&self) -> [u8; 4] {
+        if self.config.zero_mask_key {
+            [0; 4]
+        } else {
+            rand::rng().next_u32().to_ne_bytes()
         }
     }
 
