@@ -16,6 +16,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use wspc_tokio::{Accept, CloseCode, CloseFrame, Error as WsError, Incoming, WebSocket};
 
+use super::boxed::boxed;
 use super::peer::Peer;
 use super::{Mode, State, TaskGuard, broadcast, echo, h2, http};
 
@@ -86,14 +87,14 @@ pub(crate) async fn serve(state: Arc<State>, tcp: TcpStream, addr: SocketAddr) {
             .shard()
             .refused
             .fetch_add(1, Ordering::Relaxed);
-        Box::pin(http::refuse(tcp)).await;
+        boxed(|| http::refuse(tcp)).await;
         return;
     }
     match state.tls.clone() {
         None => connection(&state, tcp, peer, id).await,
         Some(acceptor) => {
             let state = &state;
-            Box::pin(async move {
+            boxed(|| async move {
                 let Some((slot, _)) = state.slots.acquire(peer.ip()) else {
                     state
                         .metrics
@@ -164,10 +165,10 @@ async fn connection<S>(state: &Arc<State>, stream: S, peer: Peer, id: u64)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let Some(open) = Box::pin(handshake(state, stream, peer, id)).await else {
+    let Some(open) = boxed(|| handshake(state, stream, peer, id)).await else {
         return;
     };
-    Box::pin(run(state, open, &peer, id)).await;
+    boxed(|| run(state, open, &peer, id)).await;
 }
 
 /// Runs an open WebSocket's echo or broadcast loop and logs how it ended.
@@ -177,7 +178,7 @@ where
 {
     let ended = match state.config.mode {
         Mode::Echo => echo::run(state, &mut open.ws).await,
-        Mode::Broadcast => Box::pin(broadcast::run(state, &mut open.ws, &open.path, id)).await,
+        Mode::Broadcast => boxed(|| broadcast::run(state, &mut open.ws, &open.path, id)).await,
     };
     let shard = state.metrics.shard();
     shard.close(ended.code());

@@ -21,6 +21,7 @@ use tokio::time::{Instant, Sleep};
 use wspc_tokio::{CloseCode, Message, WebSocket};
 
 use super::State;
+use super::boxed::boxed;
 use super::conn::{self, Ended};
 use super::wake::EVENTS_PER_WAKE;
 
@@ -131,6 +132,6 @@ where
     .await;
     match exit {
         Exit::Ended(ended) => ended,
-        Exit::Close(reason) => Box::pin(conn::close(ws, CloseCode::GOING_AWAY, reason)).await,
+        Exit::Close(reason) => boxed(|| conn::close(ws, CloseCode::GOING_AWAY, reason)).await,
     }
 }

@@ -21,6 +21,7 @@
 //! Ctrl-C and SIGTERM stop accepting, close every WebSocket with 1001, wait for the close
 //! handshakes (at most [`SHUTDOWN_WAIT`]) and return.
 
+mod boxed;
 mod broadcast;
 mod broker;
 mod conn;
