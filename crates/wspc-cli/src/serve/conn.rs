@@ -107,6 +107,7 @@ pub(crate) async fn serve(state: Arc<State>, tcp: TcpStream, addr: SocketAddr) {
                 let handshake =
                     tokio::time::timeout(state.config.handshake_timeout, acceptor.accept(tcp));
                 let stream = tokio::select! {
+                    biased;
                     r = handshake => r,
                     _ = slot.evicted() => {
                         state.metrics.shard().handshakes_evicted.fetch_add(1, Ordering::Relaxed);
@@ -205,7 +206,9 @@ where
         tracing::debug!(id, %peer, "refused: --max-handshakes-per-ip reached");
         return None;
     };
+    // The request first: it is what usually completes (and no random start is drawn).
     let read = tokio::select! {
+        biased;
         r = state.builder.read_request(stream) => r,
         _ = slot.evicted() => {
             state.metrics.shard().handshakes_evicted.fetch_add(1, Ordering::Relaxed);
