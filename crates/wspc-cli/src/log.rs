@@ -35,6 +35,8 @@ use tracing_subscriber::layer::{Context, SubscriberExt as _};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
+use crate::stack_text::decimal;
+
 /// Logging on stderr at `default` (an `EnvFilter` directive such as `info`) unless
 /// `RUST_LOG` says otherwise.
 pub(crate) fn init(default: &str) {
@@ -316,23 +318,13 @@ impl<'b> Visitor<'b> {
     }
 
     /// A number, in decimal.
-    fn decimal(&mut self, field: &Field, negative: bool, mut n: u64) {
+    fn decimal(&mut self, field: &Field, negative: bool, n: u64) {
         self.name(field);
-        let mut digits = [0u8; 20];
-        let mut at = digits.len();
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
         if negative {
             self.buf.push(b'-');
         }
-        self.buf
-            .extend_from_slice(digits.get(at..).unwrap_or_default());
+        let mut digits = [0u8; 20];
+        self.buf.extend_from_slice(decimal(n, &mut digits));
     }
 }
 

@@ -27,18 +27,9 @@ impl<const N: usize> StackText<N> {
 
     /// Appends `n` in decimal (without `fmt`'s machinery).
     #[inline]
-    pub(crate) fn push_decimal(&mut self, mut n: u32) -> fmt::Result {
-        let mut digits = [0u8; 10];
-        let mut start = digits.len();
-        loop {
-            start -= 1;
-            digits[start] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        self.push(&digits[start..])
+    pub(crate) fn push_decimal(&mut self, n: u32) -> fmt::Result {
+        let mut digits = [0u8; 20];
+        self.push(decimal(n.into(), &mut digits))
     }
 
     #[inline]
@@ -51,6 +42,22 @@ impl<const N: usize> StackText<N> {
         self.len = end;
         Ok(())
     }
+}
+
+/// The decimal digits of `n`, written at the end of `out` (a `u64` has at most 20),
+/// without `fmt`'s machinery.
+#[inline]
+pub(crate) fn decimal(mut n: u64, out: &mut [u8; 20]) -> &[u8] {
+    let mut start = out.len();
+    loop {
+        start -= 1;
+        out[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    &out[start..]
 }
 
 impl<const N: usize> fmt::Write for StackText<N> {
@@ -81,5 +88,8 @@ mod tests {
         let mut wide = StackText::<10>::new();
         wide.push_decimal(u32::MAX).unwrap();
         assert_eq!(wide.as_str(), "4294967295");
+        let mut out = [0; 20];
+        assert_eq!(decimal(u64::MAX, &mut out), b"18446744073709551615");
+        assert_eq!(decimal(0, &mut out), b"0");
     }
 }
